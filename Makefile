@@ -1,0 +1,128 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# Out-of-tree glue for uet: builds the kernel module, the rdma-core
+# provider and the kselftests from this tree, and runs the tests in a
+# QEMU guest booting Debian's 6.12 kernel.
+#
+#   make demo     create a uet device in the VM and show it to the tools
+#   make check    build everything, run every test, print "N passed, M failed"
+#   make install  install module and provider on this (6.12) machine
+
+KVER ?= $(shell ls -d /lib/modules/6.12.*/build 2>/dev/null | sort -V | \
+		tail -n 1 | cut -d/ -f4)
+KDIR ?= /lib/modules/$(KVER)/build
+KSRC_TAR ?= /usr/src/linux-source-6.12.tar.xz
+
+TOP := $(CURDIR)
+B := $(TOP)/build
+MODDIR := $(TOP)/drivers/infiniband/hw/uet
+PROVDIR := $(TOP)/providers/uet
+KSFT := $(B)/ksft
+KSFT_SRC := $(TOP)/tools/testing/selftests/rdma
+KSFT_INSTALL := $(B)/ksft-install
+CHECKPATCH := $(KSFT)/scripts/checkpatch.pl
+
+LIBDIR ?= /usr/lib/x86_64-linux-gnu
+PROVIDER_DIR := $(LIBDIR)/libibverbs
+DRIVER_CONF := /etc/libibverbs.d/uet.driver
+
+CC ?= gcc
+PROV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -fPIC \
+	-fvisibility=hidden -I$(TOP)/scripts/rdma-core-v44/include \
+	-I$(TOP)/include/uapi -I$(PROVDIR)
+PROV_SRCS := $(sort $(wildcard $(PROVDIR)/*.c))
+PROV_HDRS := $(wildcard $(PROVDIR)/*.h) $(TOP)/include/uapi/rdma/uet-abi.h \
+	$(wildcard $(TOP)/scripts/rdma-core-v44/include/*/*.h)
+PROVIDER := $(B)/provider/libuet-rdmav34.so
+
+KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch]))
+
+KMAKE := $(MAKE) -C $(KDIR) M=$(MODDIR) CONFIG_INFINIBAND_UET=m \
+	KCFLAGS="-I$(TOP)/include/uapi"
+
+.PHONY: all setup module provider selftests unit lint check demo install \
+	uninstall clean
+
+all: module provider selftests
+
+setup:
+	@bash $(TOP)/scripts/setup.sh
+
+# W=1 and sparse on every build; any compiler or sparse warning fails it.
+module:
+	@mkdir -p $(B)/logs
+	@$(KMAKE) W=1 C=1 modules > $(B)/logs/module.log 2>&1 || \
+		{ cat $(B)/logs/module.log; exit 1; }
+	@if grep -E 'warning:|error:' $(B)/logs/module.log; then \
+		echo "module: warnings above (W=1, sparse)"; exit 1; fi
+	@echo "  MODULE  $(MODDIR)/rdma_uet.ko ($(KVER))"
+
+provider: $(PROVIDER)
+
+$(PROVIDER): $(PROV_SRCS) $(PROV_HDRS) $(TOP)/scripts/provider.map
+	@mkdir -p $(dir $@)
+	$(CC) $(PROV_CFLAGS) -fsyntax-only \
+		$(TOP)/scripts/rdma-core-v44/abi-checks.c
+	$(CC) $(PROV_CFLAGS) -shared -o $@ $(PROV_SRCS) \
+		-Wl,--no-undefined -Wl,-soname,libuet-rdmav34.so \
+		-Wl,--version-script=$(TOP)/scripts/provider.map -libverbs
+
+# The kselftest framework comes from Debian's linux-source-6.12.
+$(KSFT)/.stamp: $(KSRC_TAR)
+	@rm -rf $(KSFT) && mkdir -p $(KSFT)
+	@echo "  EXTRACT kselftest framework and checkpatch from $(KSRC_TAR)"
+	@tar -xJf $(KSRC_TAR) -C $(KSFT) --strip-components=1 \
+		--wildcards 'linux-source-6.12/scripts/checkpatch.pl' \
+		'linux-source-6.12/scripts/spelling.txt' \
+		'linux-source-6.12/scripts/const_structs.checkpatch' \
+		'linux-source-6.12/scripts/subarch.include' \
+		'linux-source-6.12/MAINTAINERS' \
+		'linux-source-6.12/drivers/infiniband/Kconfig' \
+		'linux-source-6.12/drivers/infiniband/hw/Makefile' \
+		'linux-source-6.12/tools/testing/selftests/Makefile' \
+		'linux-source-6.12/tools/testing/selftests/lib.mk' \
+		'linux-source-6.12/tools/testing/selftests/kselftest*' \
+		'linux-source-6.12/tools/testing/selftests/run_kselftest.sh'
+	@touch $@
+
+selftests: $(KSFT)/.stamp
+	@rsync -a --delete $(KSFT_SRC)/ $(KSFT)/tools/testing/selftests/rdma/
+	@$(MAKE) -s -C $(KSFT)/tools/testing/selftests TARGETS=rdma \
+		KHDR_INCLUDES="-isystem $(TOP)/include/uapi" \
+		INSTALL_PATH=$(KSFT_INSTALL) install >/dev/null
+
+# checkpatch --strict over every kernel file; any message fails.
+lint: $(KSFT)/.stamp
+	@out=$$(perl $(CHECKPATCH) --no-tree --strict --terse -f \
+		$(KERNEL_SRCS) $(MODDIR)/Kconfig $(MODDIR)/Makefile \
+		$(TOP)/include/uapi/rdma/uet-abi.h | \
+		grep -v '^total: 0 errors, 0 warnings, 0 checks'); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+	@echo "  LINT    checkpatch --strict: clean"
+
+unit: provider $(KSFT)/.stamp
+	@bash $(TOP)/scripts/unit-tests.sh $(B)
+
+check: setup
+	@$(MAKE) --no-print-directory all lint
+	@bash $(TOP)/scripts/check.sh $(B)
+
+demo: setup
+	@$(MAKE) --no-print-directory all
+	@bash $(TOP)/scripts/vm-run.sh --timeout 600 -- \
+		bash $(TOP)/scripts/demo.sh
+
+install: module provider
+	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(KVER)
+	install -D -m 0644 $(PROVIDER) $(DESTDIR)$(PROVIDER_DIR)/libuet-rdmav34.so
+	install -D -m 0644 $(PROVDIR)/uet.driver $(DESTDIR)$(DRIVER_CONF)
+
+uninstall:
+	rm -f /lib/modules/$(KVER)/updates/rdma_uet.ko
+	depmod -a $(KVER)
+	rm -f $(DESTDIR)$(PROVIDER_DIR)/libuet-rdmav34.so $(DESTDIR)$(DRIVER_CONF)
+
+clean:
+	-$(KMAKE) clean >/dev/null 2>&1
+	rm -rf $(B)

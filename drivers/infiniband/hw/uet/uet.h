@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Ultra Ethernet Transport (uet) RDMA driver: core definitions.
+ */
+#ifndef _UET_H_
+#define _UET_H_
+
+#include <linux/netdevice.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <rdma/ib_verbs.h>
+#include <rdma/uet-abi.h>
+
+#define UET_PORT 1
+/* No registered OUI: the "not assigned" value soft devices use. */
+#define UET_VENDOR_ID 0xffffff
+
+/*
+ * Device limits reported by query_device and query_port.  Each is a real
+ * bound that the verbs and the transport enforce; the reason is beside
+ * it so a change can be judged against it.
+ */
+enum uet_limits {
+	/* QPN = resource index (12 bits) << 12 | PIDonFEP (12 bits). */
+	UET_MAX_QP = 16384,		/* bounds per-device kernel memory */
+	UET_MAX_QP_WR = 16384,		/* SQ/RQ ring depth (power of two) */
+	UET_MAX_SGE = 16,		/* SGEs per WQE, fixed-size WQE slot */
+	UET_MAX_INLINE_DATA = 256,	/* inline bytes reuse the SGE area */
+	UET_MAX_CQ = 16384,
+	UET_MAX_CQE = 65536,		/* CQ ring depth (power of two) */
+	UET_MAX_MR = 65536,		/* 16-bit key index, 8-bit key tag */
+	UET_MAX_PD = 65536,
+	UET_MAX_AH = 65536,
+	UET_MAX_SRQ = 4096,
+	UET_MAX_SRQ_WR = 16384,
+	/* Outstanding READ/atomic requests a responder tracks per QP. */
+	UET_MAX_RD_ATOMIC = 16,
+	UET_GID_TBL_LEN = 16,		/* IPv4-mapped and IPv6 addresses */
+	UET_PKEY_TBL_LEN = 1,		/* default P_Key only, as on EFA */
+};
+
+/* request_length is 32 bits on the wire; keep lengths positive as int. */
+#define UET_MAX_MSG_SIZE	BIT(31)
+/* Largest registration: bounds the pinned page array of one MR. */
+#define UET_MAX_MR_SIZE		BIT_ULL(32)
+
+/*
+ * Bytes of every UET packet that are not payload, in the worst case:
+ * IPv6 (40) + UDP (8) + PDS request (12) + SES standard request (44).
+ * The active MTU is the largest IB MTU that fits in the netdev MTU.
+ */
+#define UET_PKT_OVERHEAD	104
+
+struct uet_gid_table {
+	spinlock_t lock;		/* protects gid[] */
+	union ib_gid gid[UET_GID_TBL_LEN];
+};
+
+struct uet_dev {
+	struct ib_device ibdev;
+	struct net_device *ndev;	/* reference held by the core */
+	enum ib_port_state port_state;	/* last state reported as event */
+	struct uet_gid_table gids;
+	struct work_struct gid_work;	/* rescans addresses into gids */
+};
+
+struct uet_ucontext {
+	struct ib_ucontext ibucontext;
+};
+
+static inline struct uet_dev *to_uet_dev(struct ib_device *ibdev)
+{
+	return container_of(ibdev, struct uet_dev, ibdev);
+}
+
+static inline struct uet_ucontext *to_uet_ucontext(struct ib_ucontext *uctx)
+{
+	return container_of(uctx, struct uet_ucontext, ibucontext);
+}
+
+/* uet_gid.c */
+void uet_gid_init(struct uet_dev *udev);
+void uet_gid_fini(struct uet_dev *udev);
+void uet_gid_schedule_refresh(struct uet_dev *udev);
+int uet_query_gid(struct ib_device *ibdev, u32 port, int index,
+		  union ib_gid *gid);
+
+/* uet_netdev.c */
+enum ib_port_state uet_port_state(struct uet_dev *udev);
+int uet_netdev_notifiers_register(void);
+void uet_netdev_notifiers_unregister(void);
+
+/* uet_verbs.c */
+int uet_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
+		     struct ib_udata *udata);
+int uet_query_port(struct ib_device *ibdev, u32 port,
+		   struct ib_port_attr *attr);
+int uet_query_pkey(struct ib_device *ibdev, u32 port, u16 index, u16 *pkey);
+int uet_get_port_immutable(struct ib_device *ibdev, u32 port,
+			   struct ib_port_immutable *immutable);
+enum rdma_link_layer uet_get_link_layer(struct ib_device *ibdev, u32 port);
+int uet_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata);
+void uet_dealloc_ucontext(struct ib_ucontext *uctx);
+
+#endif /* _UET_H_ */

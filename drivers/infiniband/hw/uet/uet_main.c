@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Ultra Ethernet Transport (uet) RDMA driver: module, device creation
+ * through "rdma link add NAME type uet netdev DEV", and registration.
+ */
+#include <linux/if_arp.h>
+#include <linux/module.h>
+#include <net/addrconf.h>
+#include <rdma/rdma_netlink.h>
+
+#include "uet.h"
+
+MODULE_AUTHOR("The uet developers");
+MODULE_DESCRIPTION("Ultra Ethernet Transport (UET) RDMA driver");
+MODULE_LICENSE("Dual BSD/GPL");
+
+/* Serialises the "one device per netdev" check with registration. */
+static DEFINE_MUTEX(uet_newlink_lock);
+
+static void uet_dealloc_driver(struct ib_device *ibdev)
+{
+	uet_gid_fini(to_uet_dev(ibdev));
+}
+
+static const struct ib_device_ops uet_dev_ops = {
+	.owner = THIS_MODULE,
+	.driver_id = (enum rdma_driver_id)RDMA_DRIVER_UET,
+	.uverbs_abi_ver = UET_UVERBS_ABI_VERSION,
+
+	.alloc_ucontext = uet_alloc_ucontext,
+	.dealloc_driver = uet_dealloc_driver,
+	.dealloc_ucontext = uet_dealloc_ucontext,
+	.get_link_layer = uet_get_link_layer,
+	.get_port_immutable = uet_get_port_immutable,
+	.query_device = uet_query_device,
+	.query_gid = uet_query_gid,
+	.query_pkey = uet_query_pkey,
+	.query_port = uet_query_port,
+
+	INIT_RDMA_OBJ_SIZE(ib_ucontext, uet_ucontext, ibucontext),
+};
+
+static int uet_dev_init(struct uet_dev *udev, struct net_device *ndev)
+{
+	struct ib_device *ibdev = &udev->ibdev;
+	int err;
+
+	udev->ndev = ndev;
+	ibdev->node_type = RDMA_NODE_UNSPECIFIED;
+	ibdev->phys_port_cnt = 1;
+	ibdev->num_comp_vectors = 1;
+	addrconf_addr_eui48((u8 *)&ibdev->node_guid, ndev->dev_addr);
+	strscpy(ibdev->node_desc, "uet", sizeof(ibdev->node_desc));
+	ib_set_device_ops(ibdev, &uet_dev_ops);
+	/* Before anything can fail: dealloc_driver undoes it. */
+	uet_gid_init(udev);
+
+	err = ib_device_set_netdev(ibdev, ndev, UET_PORT);
+	if (err)
+		return err;
+
+	udev->port_state = uet_port_state(udev);
+	return 0;
+}
+
+static int uet_newlink(const char *ibdev_name, struct net_device *ndev)
+{
+	struct ib_device *exists;
+	struct uet_dev *udev;
+	int err;
+
+	if (ndev->type != ARPHRD_ETHER) {
+		netdev_info(ndev, "uet: %s is not an Ethernet device\n",
+			    ndev->name);
+		return -EINVAL;
+	}
+
+	mutex_lock(&uet_newlink_lock);
+	exists = ib_device_get_by_netdev(ndev,
+					 (enum rdma_driver_id)RDMA_DRIVER_UET);
+	if (exists) {
+		ib_device_put(exists);
+		err = -EEXIST;
+		goto out_unlock;
+	}
+
+	udev = ib_alloc_device(uet_dev, ibdev);
+	if (!udev) {
+		err = -ENOMEM;
+		goto out_unlock;
+	}
+
+	err = uet_dev_init(udev, ndev);
+	if (err)
+		goto err_dealloc;
+
+	ib_mark_name_assigned_by_user(&udev->ibdev);
+	err = ib_register_device(&udev->ibdev, ibdev_name, NULL);
+	if (err)
+		goto err_dealloc;
+	/* From here on the device belongs to the core. */
+	goto out_unlock;
+
+err_dealloc:
+	ib_dealloc_device(&udev->ibdev);
+out_unlock:
+	mutex_unlock(&uet_newlink_lock);
+	return err;
+}
+
+static struct rdma_link_ops uet_link_ops = {
+	.type = "uet",
+	.newlink = uet_newlink,
+};
+
+static int __init uet_init(void)
+{
+	int err;
+
+	err = uet_netdev_notifiers_register();
+	if (err)
+		return err;
+	rdma_link_register(&uet_link_ops);
+	return 0;
+}
+
+static void __exit uet_exit(void)
+{
+	rdma_link_unregister(&uet_link_ops);
+	ib_unregister_driver((enum rdma_driver_id)RDMA_DRIVER_UET);
+	uet_netdev_notifiers_unregister();
+}
+
+module_init(uet_init);
+module_exit(uet_exit);
+MODULE_ALIAS_RDMA_LINK("uet");

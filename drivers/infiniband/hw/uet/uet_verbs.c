@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Device-level verbs: device and port queries, P_Key, user contexts.
+ */
+#include <rdma/ib_mad.h>
+
+#include "uet.h"
+
+int uet_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
+		     struct ib_udata *udata)
+{
+	if (udata && udata->inlen &&
+	    !ib_is_udata_cleared(udata, 0, udata->inlen)) {
+		ibdev_dbg(ibdev, "query_device: unknown udata input\n");
+		return -EINVAL;
+	}
+
+	/* The core fills ibdev->attrs from here at registration. */
+	memset(attr, 0, sizeof(*attr));
+	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
+	attr->sys_image_guid = ibdev->node_guid;
+	attr->vendor_id = UET_VENDOR_ID;
+	attr->max_mr_size = UET_MAX_MR_SIZE;
+	attr->page_size_cap = PAGE_SIZE;
+	attr->max_qp = UET_MAX_QP;
+	attr->max_qp_wr = UET_MAX_QP_WR;
+	attr->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN |
+				 IB_DEVICE_SRQ_RESIZE |
+				 IB_DEVICE_SYS_IMAGE_GUID;
+	attr->max_send_sge = UET_MAX_SGE;
+	attr->max_recv_sge = UET_MAX_SGE;
+	attr->max_sge_rd = UET_MAX_SGE;
+	attr->max_cq = UET_MAX_CQ;
+	attr->max_cqe = UET_MAX_CQE;
+	attr->max_mr = UET_MAX_MR;
+	attr->max_pd = UET_MAX_PD;
+	attr->max_qp_rd_atom = UET_MAX_RD_ATOMIC;
+	attr->max_qp_init_rd_atom = UET_MAX_RD_ATOMIC;
+	attr->max_res_rd_atom = UET_MAX_RD_ATOMIC * UET_MAX_QP;
+	attr->atomic_cap = IB_ATOMIC_HCA;
+	attr->max_ah = UET_MAX_AH;
+	attr->max_srq = UET_MAX_SRQ;
+	attr->max_srq_wr = UET_MAX_SRQ_WR;
+	attr->max_srq_sge = UET_MAX_SGE;
+	attr->max_pkeys = UET_PKEY_TBL_LEN;
+	return 0;
+}
+
+int uet_query_port(struct ib_device *ibdev, u32 port,
+		   struct ib_port_attr *attr)
+{
+	struct uet_dev *udev = to_uet_dev(ibdev);
+	int mtu = READ_ONCE(udev->ndev->mtu) - UET_PKT_OVERHEAD;
+	int err;
+
+	attr->state = uet_port_state(udev);
+	attr->phys_state = attr->state == IB_PORT_ACTIVE ?
+			   IB_PORT_PHYS_STATE_LINK_UP :
+			   IB_PORT_PHYS_STATE_DISABLED;
+	attr->max_mtu = IB_MTU_4096;
+	attr->active_mtu = mtu >= 4096 ? IB_MTU_4096 :
+			   mtu >= 2048 ? IB_MTU_2048 :
+			   mtu >= 1024 ? IB_MTU_1024 :
+			   mtu >= 512 ? IB_MTU_512 : IB_MTU_256;
+	attr->gid_tbl_len = UET_GID_TBL_LEN;
+	attr->max_msg_sz = UET_MAX_MSG_SIZE;
+	attr->pkey_tbl_len = UET_PKEY_TBL_LEN;
+	attr->max_vl_num = 1;
+
+	err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
+			       &attr->active_width);
+	if (err)
+		ibdev_dbg(ibdev, "no link speed from the netdev (%d)\n", err);
+	return 0;
+}
+
+int uet_query_pkey(struct ib_device *ibdev, u32 port, u16 index, u16 *pkey)
+{
+	if (index >= UET_PKEY_TBL_LEN)
+		return -EINVAL;
+	*pkey = IB_DEFAULT_PKEY_FULL;
+	return 0;
+}
+
+int uet_get_port_immutable(struct ib_device *ibdev, u32 port,
+			   struct ib_port_immutable *immutable)
+{
+	/* UET is its own protocol: no IB, RoCE or iWARP capability bits. */
+	immutable->core_cap_flags = 0;
+	immutable->gid_tbl_len = UET_GID_TBL_LEN;
+	immutable->pkey_tbl_len = UET_PKEY_TBL_LEN;
+	return 0;
+}
+
+enum rdma_link_layer uet_get_link_layer(struct ib_device *ibdev, u32 port)
+{
+	return IB_LINK_LAYER_ETHERNET;
+}
+
+int uet_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata)
+{
+	struct uet_alloc_ucontext_resp resp = {};
+	struct uet_alloc_ucontext_cmd cmd = {};
+	struct ib_device *ibdev = uctx->device;
+	int err;
+
+	if (udata->inlen < sizeof(cmd)) {
+		ibdev_dbg(ibdev, "ucontext: command too short (%zu)\n",
+			  udata->inlen);
+		return -EINVAL;
+	}
+	if (udata->inlen > sizeof(cmd) &&
+	    !ib_is_udata_cleared(udata, sizeof(cmd),
+				 udata->inlen - sizeof(cmd))) {
+		ibdev_dbg(ibdev, "ucontext: unknown trailing command data\n");
+		return -EINVAL;
+	}
+	err = ib_copy_from_udata(&cmd, udata, sizeof(cmd));
+	if (err)
+		return err;
+	if (cmd.reserved_20) {
+		ibdev_dbg(ibdev, "ucontext: reserved field set\n");
+		return -EINVAL;
+	}
+	if (cmd.comp_mask) {
+		ibdev_dbg(ibdev, "ucontext: unsupported comp_mask %#x\n",
+			  cmd.comp_mask);
+		return -EOPNOTSUPP;
+	}
+
+	return ib_copy_to_udata(udata, &resp,
+				min(sizeof(resp), udata->outlen));
+}
+
+/* Required by the core; a context owns nothing of its own yet. */
+void uet_dealloc_ucontext(struct ib_ucontext *uctx)
+{
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * rdma-core provider for the uet kernel driver: device matching and
+ * context set-up.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "uet.h"
+#include "uet-abi.h"
+
+static const struct verbs_match_ent uet_match_table[] = {
+	VERBS_DRIVER_ID(RDMA_DRIVER_UET),
+	VERBS_NAME_MATCH("uet", NULL),
+	{},
+};
+
+static void uet_free_context(struct ibv_context *ibctx)
+{
+	struct uet_context *ctx = to_uet_ctx(ibctx);
+
+	verbs_uninit_context(&ctx->vctx);
+	free(ctx);
+}
+
+static const struct verbs_context_ops uet_ctx_ops = {
+	.free_context = uet_free_context,
+	.query_device_ex = uet_query_device_ex,
+	.query_port = uet_query_port,
+};
+
+static struct verbs_context *uet_alloc_context(struct ibv_device *ibdev,
+					       int cmd_fd, void *private_data)
+{
+	struct uet_get_context_resp resp = {};
+	struct uet_get_context cmd = {};
+	struct uet_context *ctx;
+
+	ctx = verbs_init_and_alloc_context(ibdev, cmd_fd, ctx, vctx,
+					   RDMA_DRIVER_UET);
+	if (!ctx)
+		return NULL;
+
+	if (ibv_cmd_get_context(&ctx->vctx, &cmd.ibv_cmd, sizeof(cmd),
+				&resp.ibv_resp, sizeof(resp)))
+		goto err_uninit;
+
+	verbs_set_ops(&ctx->vctx, &uet_ctx_ops);
+	return &ctx->vctx;
+
+err_uninit:
+	verbs_uninit_context(&ctx->vctx);
+	free(ctx);
+	return NULL;
+}
+
+static struct verbs_device *uet_alloc_device(struct verbs_sysfs_dev *sysfs_dev)
+{
+	struct uet_device *dev;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return NULL;
+	dev->abi_version = sysfs_dev->abi_ver;
+	return &dev->vdev;
+}
+
+static void uet_uninit_device(struct verbs_device *vdev)
+{
+	free(to_uet_dev(&vdev->device));
+}
+
+static const struct verbs_device_ops uet_dev_ops = {
+	.name = "uet",
+	.match_min_abi_version = UET_UVERBS_ABI_VERSION,
+	.match_max_abi_version = UET_UVERBS_ABI_VERSION,
+	.match_table = uet_match_table,
+	.alloc_device = uet_alloc_device,
+	.uninit_device = uet_uninit_device,
+	.alloc_context = uet_alloc_context,
+};
+
+PROVIDER_DRIVER(uet, uet_dev_ops);
