@@ -70,14 +70,16 @@ static int uet_newlink(const char *ibdev_name, struct net_device *ndev)
 	int err;
 
 	if (ndev->type != ARPHRD_ETHER) {
-		netdev_info(ndev, "uet: %s is not an Ethernet device\n",
-			    ndev->name);
+		netdev_info(ndev, "uet: not an Ethernet device\n");
 		return -EINVAL;
 	}
 
 	mutex_lock(&uet_newlink_lock);
-	exists = ib_device_get_by_netdev(ndev,
-					 (enum rdma_driver_id)RDMA_DRIVER_UET);
+	/* The core would refuse a taken name with ENFILE; say what it is. */
+	exists = ib_device_get_by_name(ibdev_name, RDMA_DRIVER_UNKNOWN);
+	if (!exists)
+		exists = ib_device_get_by_netdev(ndev,
+						 (enum rdma_driver_id)RDMA_DRIVER_UET);
 	if (exists) {
 		ib_device_put(exists);
 		err = -EEXIST;

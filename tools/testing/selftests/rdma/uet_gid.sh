@@ -81,8 +81,8 @@ ip addr del 2001:db8:91::1/64 dev "$VA"
 uet_check "a removed IPv6 address leaves the table" \
 	uet_wait_for lacks_gid 2001:db8:91::1
 
-uet_check "ibv_devinfo lists the same GIDs" \
-	sh -c "ibv_devinfo -v -d uett0 | grep -q '::ffff:10.91.2.1' && \
-	       ibv_devinfo -v -d uett0 | grep -q '${ll:-fe80::}'"
+uet_check "ibv_devinfo lists the same GIDs at the same index" \
+	sh -c "ibv_devinfo -v -d uett0 | grep -q 'GID\[  0\]:.*$(gid_of 10.91.2.1)' && \
+	       ibv_devinfo -v -d uett0 | grep -q 'GID\[ *$(gid_index "${ll:-fe80::}")\]:.*$(gid_of "${ll:-fe80::}")'"
 
 ktap_finished

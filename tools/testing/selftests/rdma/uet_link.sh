@@ -49,6 +49,7 @@ uet_check "a missing netdev is refused (ENODEV)" \
 	sh -c "echo '$UET_RDMA_ERR' | grep -q 'No such device' && \
 	       ! [ -d /sys/class/infiniband/uett1 ]"
 
+modprobe tun
 ip tuntap add dev uetltun mode tun
 uet_rdma link add uett1 type uet netdev uetltun
 uet_check "a non-Ethernet netdev is refused (EINVAL)" \

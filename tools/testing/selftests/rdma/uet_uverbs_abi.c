@@ -78,6 +78,8 @@ static int get_context(int fd, const void *drv, size_t drv_in,
 	cmd.core.response = (__u64)(uintptr_t)resp;
 	if (write(fd, &cmd, in) != (ssize_t)in)
 		return -errno;
+	/* The async event file pins the device; don't keep it open. */
+	close(resp->core.async_fd);
 	return 0;
 }
 
