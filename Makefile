@@ -27,8 +27,11 @@ PROVIDER_DIR := $(LIBDIR)/libibverbs
 DRIVER_CONF := /etc/libibverbs.d/uet.driver
 
 CC ?= gcc
+RDMA_CORE_GEN := $(B)/rdma-core-v44
+KABI_GEN := $(RDMA_CORE_GEN)/kernel-abi/ib_user_verbs.h
 PROV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -fPIC \
 	-fvisibility=hidden -I$(TOP)/scripts/rdma-core-v44/include \
+	-I$(RDMA_CORE_GEN) \
 	-I$(TOP)/include/uapi -I$(PROVDIR)
 PROV_SRCS := $(sort $(wildcard $(PROVDIR)/*.c))
 PROV_HDRS := $(wildcard $(PROVDIR)/*.h) $(TOP)/include/uapi/rdma/uet-abi.h \
@@ -59,7 +62,14 @@ module:
 
 provider: $(PROVIDER)
 
-$(PROVIDER): $(PROV_SRCS) $(PROV_HDRS) $(TOP)/scripts/provider.map
+# rdma-core generates its kernel-abi headers from the uapi headers at build
+# time; so do we, from the installed ones.
+$(KABI_GEN): $(TOP)/scripts/rdma-core-v44/gen-kernel-abi.py \
+		/usr/include/rdma/ib_user_verbs.h
+	@mkdir -p $(dir $@)
+	python3 $< /usr/include/rdma/ib_user_verbs.h $@
+
+$(PROVIDER): $(PROV_SRCS) $(PROV_HDRS) $(TOP)/scripts/provider.map $(KABI_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(PROV_CFLAGS) -fsyntax-only \
 		$(TOP)/scripts/rdma-core-v44/abi-checks.c

@@ -6,7 +6,8 @@
 set -eu
 
 BACKPORTS_LIST=/etc/apt/sources.list.d/uet-bookworm-backports.list
-KPKGS="linux-image-amd64 linux-headers-amd64"
+# The kernel, its headers and the matching uapi headers for user space.
+KPKGS="linux-image-amd64 linux-headers-amd64 linux-libc-dev"
 PKGS="linux-source-6.12 qemu-system-x86 busybox-static rdma-core ibverbs-utils
 ibverbs-providers perftest python3-pyverbs libibverbs-dev librdmacm-dev
 libnl-3-dev libnl-route-3-dev iproute2 tcpdump sparse bc bison flex
@@ -20,7 +21,11 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done
-have_612() { ls -d /lib/modules/6.12.*/build >/dev/null 2>&1; }
+have_612() {
+	ls -d /lib/modules/6.12.*/build >/dev/null 2>&1 &&
+		dpkg-query -W -f='${Version}' linux-libc-dev 2>/dev/null |
+		grep -q '^6\.12\.'
+}
 
 if [ -z "$missing" ] && have_612; then
 	exit 0
@@ -40,7 +45,7 @@ export DEBIAN_FRONTEND=noninteractive
 log "apt-get update"
 apt-get update -qq
 if ! have_612; then
-	log "installing the 6.12 kernel and headers from bookworm-backports"
+	log "installing the 6.12 kernel, headers and uapi headers from bookworm-backports"
 	apt-get install -y -qq -t bookworm-backports $KPKGS >/dev/null
 fi
 if [ -n "$missing" ]; then

@@ -23,8 +23,9 @@
 #
 # The command gets stdin from /dev/null, a clean environment (PATH, HOME=/root,
 # LANG=C.UTF-8, UET_VM=1, UET_VM_OUT) and runs as root.  Notes:
-#  - /tmp, /run and /dev/shm are the guest's own tmpfs: host files there are
-#    not visible (and the caller's cwd must not be there);
+#  - /run and /dev/shm are the guest's own tmpfs: host files there are not
+#    visible (and the caller's cwd must not be there); /tmp is part of the
+#    overlay, so a tree cloned under /tmp works and guest writes stay in RAM;
 #  - the host root is mounted with cache=loose: build before running, as files
 #    changed on the host while the guest runs may look stale in the guest;
 #  - uses TCG (KVM is not usable on our build machines); the command starts
@@ -134,7 +135,7 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (r
 # The guest mounts tmpfs over these, so the caller's directory would be missing.
 cwd=$(pwd -P)
 case $cwd/ in
-/tmp/* | /run/* | /dev/* | /proc/* | /sys/*)
+/run/* | /dev/* | /proc/* | /sys/*)
 	die "the working directory $cwd is not visible in the guest; run from elsewhere"
 	;;
 esac

@@ -17,8 +17,7 @@ core_payload.  The untagged copy comes from a macro _STRUCT_<tag> per
 top-level struct/union of the uapi header, generated at build time inside
 rdma-core.  Debian ships no such generated header, so this script produces
 it from the installed uapi header (our own implementation of the same
-transformation; the output is committed so a provider build does not need
-python).
+transformation).  The root Makefile runs it into the build directory.
 
 Usage: gen-kernel-abi.py /usr/include/rdma/ib_user_verbs.h OUT.h
 """
