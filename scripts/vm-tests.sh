@@ -29,4 +29,17 @@ sed 's/^/# /' /tmp/install.log | grep -v -i 'sign' | tail -n 20
 
 "$B/ksft-install/run_kselftest.sh"
 
+# The provider also loads uninstalled, from the build tree.
+ip link add uetb0 type veth peer name uetb1
+rdma link add uetb0 type uet netdev uetb0
+mv /etc/libibverbs.d/uet.driver /tmp/uet.driver.saved
+! ibv_devinfo -d uetb0 >/dev/null 2>&1
+extra_result $? "without uet.driver libibverbs does not open uetb0"
+RDMAV_DRIVERS=$B/provider/libuet ibv_devinfo -d uetb0 2>&1 |
+	grep -q 'hca_id:[[:space:]]*uetb0'
+extra_result $? "RDMAV_DRIVERS=build/provider/libuet loads the provider"
+mv /tmp/uet.driver.saved /etc/libibverbs.d/uet.driver
+rdma link del uetb0
+ip link del uetb0
+
 bash "$TOP/scripts/pyverbs-run.sh"

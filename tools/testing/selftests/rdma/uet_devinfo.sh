@@ -11,6 +11,7 @@ VB=uetd1
 SYS=/sys/class/infiniband/uett0
 
 cleanup() {
+	rdma link del xuet9 2>/dev/null
 	uet_cleanup_links
 	ip link del "$VA" 2>/dev/null
 }
@@ -31,7 +32,7 @@ guid_from_mac() {
 
 uet_require_root
 ktap_print_header
-ktap_set_plan 13
+ktap_set_plan 14
 
 uet_veth_add "$VA" "$VB" || ktap_exit_fail_msg "cannot create veth pair"
 ip link set "$VA" mtu 9000
@@ -70,6 +71,13 @@ uet_check "GID 0 matches sysfs" \
 ip link set "$VA" mtu 1500
 uet_check "active_mtu follows an MTU change (1500 -> 1024)" \
 	sh -c "ibv_devinfo -d uett0 | grep -q 'active_mtu:[[:space:]]*1024'"
+
+# VERBS_NAME_MATCH("uet") would match any name starting with "uet"; a
+# device named otherwise can only be matched by RDMA_DRIVER_UET.
+rdma link add xuet9 type uet netdev "$VB"
+uet_check "the provider matches a device by its driver id, not its name" \
+	sh -c "ibv_devinfo -d xuet9 | grep -q 'hca_id:[[:space:]]*xuet9'"
+rdma link del xuet9
 
 rm -f "$INFO"
 ktap_finished
