@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Bindings of the uet kernel ABI (rdma/uet-abi.h) to libibverbs command
- * buffers.  Driver fields are reached through .drv_payload.
+ * buffers, named uet_cmd_<verb>.  Driver fields are reached through
+ * .drv_payload.
  */
 #ifndef __UET_ABI_H__
 #define __UET_ABI_H__
@@ -10,7 +11,10 @@
 #include <rdma/uet-abi.h>
 #include <kernel-abi/uet-abi.h>
 
-DECLARE_DRV_CMD(uet_get_context, IB_USER_VERBS_CMD_GET_CONTEXT,
+DECLARE_DRV_CMD(uet_cmd_get_context, IB_USER_VERBS_CMD_GET_CONTEXT,
 		uet_alloc_ucontext_cmd, uet_alloc_ucontext_resp);
+
+DECLARE_DRV_CMD(uet_cmd_create_ah, IB_USER_VERBS_CMD_CREATE_AH,
+		empty, uet_create_ah_resp);
 
 #endif /* __UET_ABI_H__ */

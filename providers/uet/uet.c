@@ -24,16 +24,22 @@ static void uet_free_context(struct ibv_context *ibctx)
 }
 
 static const struct verbs_context_ops uet_ctx_ops = {
+	.alloc_pd = uet_alloc_pd,
+	.create_ah = uet_create_ah,
+	.dealloc_pd = uet_dealloc_pd,
+	.dereg_mr = uet_dereg_mr,
+	.destroy_ah = uet_destroy_ah,
 	.free_context = uet_free_context,
 	.query_device_ex = uet_query_device_ex,
 	.query_port = uet_query_port,
+	.reg_mr = uet_reg_mr,
 };
 
 static struct verbs_context *uet_alloc_context(struct ibv_device *ibdev,
 					       int cmd_fd, void *private_data)
 {
-	struct uet_get_context_resp resp = {};
-	struct uet_get_context cmd = {};
+	struct uet_cmd_get_context_resp resp = {};
+	struct uet_cmd_get_context cmd = {};
 	struct uet_context *ctx;
 
 	ctx = verbs_init_and_alloc_context(ibdev, cmd_fd, ctx, vctx,

@@ -13,6 +13,16 @@ struct uet_context {
 	struct verbs_context vctx;
 };
 
+struct uet_ah {
+	struct ibv_ah ibv_ah;
+	uint32_t ah_id;		/* the kernel's name for it in UD WQEs */
+};
+
+static inline struct uet_ah *to_uet_ah(struct ibv_ah *ibah)
+{
+	return container_of(ibah, struct uet_ah, ibv_ah);
+}
+
 static inline struct uet_device *to_uet_dev(struct ibv_device *ibdev)
 {
 	return container_of(ibdev, struct uet_device, vdev.device);
@@ -28,5 +38,12 @@ int uet_query_device_ex(struct ibv_context *ibctx,
 			struct ibv_device_attr_ex *attr, size_t attr_size);
 int uet_query_port(struct ibv_context *ibctx, uint8_t port,
 		   struct ibv_port_attr *attr);
+struct ibv_pd *uet_alloc_pd(struct ibv_context *ibctx);
+int uet_dealloc_pd(struct ibv_pd *pd);
+struct ibv_mr *uet_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
+			  uint64_t hca_va, int access);
+int uet_dereg_mr(struct verbs_mr *vmr);
+struct ibv_ah *uet_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
+int uet_destroy_ah(struct ibv_ah *ah);
 
 #endif /* __UET_H__ */

@@ -33,4 +33,10 @@ struct uet_alloc_ucontext_resp {
 	__u32 reserved_20;
 };
 
+struct uet_create_ah_resp {
+	__u32 comp_mask;
+	/* Names this address handle in UD work requests. */
+	__u32 ah_id;
+};
+
 #endif /* UET_ABI_USER_H */

@@ -8,6 +8,8 @@
 #include <linux/netdevice.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <net/ipv6.h>
 #include <rdma/ib_verbs.h>
 #include <rdma/uet-abi.h>
 
@@ -62,10 +64,50 @@ struct uet_dev {
 	enum ib_port_state port_state;	/* last state reported as event */
 	struct uet_gid_table gids;
 	struct work_struct gid_work;	/* rescans addresses into gids */
+
+	atomic_t num_pds;
+	struct xarray mrs;		/* key index -> struct uet_mr */
+	u32 mr_next;			/* cyclic index allocation */
+	atomic_t mr_tag;		/* low key byte, changes per MR */
+	struct xarray ahs;		/* ah_id -> struct uet_ah */
+	u32 ah_next;
 };
 
 struct uet_ucontext {
 	struct ib_ucontext ibucontext;
+};
+
+struct uet_pd {
+	struct ib_pd ibpd;
+};
+
+/*
+ * lkey == rkey == index << 8 | tag: the index is unique among live MRs
+ * and the tag changes with every registration, so a stale key of a
+ * deregistered MR does not name its successor at the same index.
+ */
+#define UET_MR_KEY_TAG_BITS	8
+
+struct uet_mr {
+	struct ib_mr ibmr;
+	struct ib_umem *umem;		/* NULL for the DMA MR */
+	int access;
+};
+
+/* An IP path: the fabric addresses UET packets of an AH travel between. */
+struct uet_ip_path {
+	bool ipv4;
+	struct in6_addr saddr;		/* IPv4 as IPv4-mapped */
+	struct in6_addr daddr;
+};
+
+struct uet_ah {
+	struct ib_ah ibah;
+	u32 id;
+	struct uet_ip_path path;
+	u8 traffic_class;
+	u8 hop_limit;
+	u32 flow_label;
 };
 
 static inline struct uet_dev *to_uet_dev(struct ib_device *ibdev)
@@ -78,12 +120,41 @@ static inline struct uet_ucontext *to_uet_ucontext(struct ib_ucontext *uctx)
 	return container_of(uctx, struct uet_ucontext, ibucontext);
 }
 
+static inline struct uet_pd *to_uet_pd(struct ib_pd *ibpd)
+{
+	return container_of(ibpd, struct uet_pd, ibpd);
+}
+
+static inline struct uet_mr *to_uet_mr(struct ib_mr *ibmr)
+{
+	return container_of(ibmr, struct uet_mr, ibmr);
+}
+
+static inline struct uet_ah *to_uet_ah(struct ib_ah *ibah)
+{
+	return container_of(ibah, struct uet_ah, ibah);
+}
+
+/* uet_ah.c */
+int uet_create_user_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
+		       struct ib_udata *udata);
+int uet_destroy_ah(struct ib_ah *ibah, u32 flags);
+
 /* uet_gid.c */
 void uet_gid_init(struct uet_dev *udev);
 void uet_gid_fini(struct uet_dev *udev);
 void uet_gid_schedule_refresh(struct uet_dev *udev);
 int uet_query_gid(struct ib_device *ibdev, u32 port, int index,
 		  union ib_gid *gid);
+
+/* uet_mr.c */
+struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+			      u64 iova, int access, struct ib_udata *udata);
+struct ib_mr *uet_get_dma_mr(struct ib_pd *ibpd, int access);
+int uet_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+
+/* uet_net.c */
+int uet_path_check(struct uet_dev *udev, const struct uet_ip_path *p);
 
 /* uet_netdev.c */
 enum ib_port_state uet_port_state(struct uet_dev *udev);
@@ -101,5 +172,8 @@ int uet_get_port_immutable(struct ib_device *ibdev, u32 port,
 enum rdma_link_layer uet_get_link_layer(struct ib_device *ibdev, u32 port);
 int uet_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata);
 void uet_dealloc_ucontext(struct ib_ucontext *uctx);
+int uet_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
+int uet_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
+bool uet_udata_in_cleared(struct ib_udata *udata);
 
 #endif /* _UET_H_ */

@@ -19,7 +19,14 @@ static DEFINE_MUTEX(uet_newlink_lock);
 
 static void uet_dealloc_driver(struct ib_device *ibdev)
 {
-	uet_gid_fini(to_uet_dev(ibdev));
+	struct uet_dev *udev = to_uet_dev(ibdev);
+
+	uet_gid_fini(udev);
+	/* The core destroyed every MR and AH before this. */
+	WARN_ON(!xa_empty(&udev->mrs));
+	WARN_ON(!xa_empty(&udev->ahs));
+	xa_destroy(&udev->mrs);
+	xa_destroy(&udev->ahs);
 }
 
 static const struct ib_device_ops uet_dev_ops = {
@@ -27,16 +34,25 @@ static const struct ib_device_ops uet_dev_ops = {
 	.driver_id = (enum rdma_driver_id)RDMA_DRIVER_UET,
 	.uverbs_abi_ver = UET_UVERBS_ABI_VERSION,
 
+	.alloc_pd = uet_alloc_pd,
 	.alloc_ucontext = uet_alloc_ucontext,
+	.create_user_ah = uet_create_user_ah,
 	.dealloc_driver = uet_dealloc_driver,
+	.dealloc_pd = uet_dealloc_pd,
 	.dealloc_ucontext = uet_dealloc_ucontext,
+	.dereg_mr = uet_dereg_mr,
+	.destroy_ah = uet_destroy_ah,
+	.get_dma_mr = uet_get_dma_mr,
 	.get_link_layer = uet_get_link_layer,
 	.get_port_immutable = uet_get_port_immutable,
 	.query_device = uet_query_device,
 	.query_gid = uet_query_gid,
 	.query_pkey = uet_query_pkey,
 	.query_port = uet_query_port,
+	.reg_user_mr = uet_reg_user_mr,
 
+	INIT_RDMA_OBJ_SIZE(ib_ah, uet_ah, ibah),
+	INIT_RDMA_OBJ_SIZE(ib_pd, uet_pd, ibpd),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, uet_ucontext, ibucontext),
 };
 
@@ -54,6 +70,8 @@ static int uet_dev_init(struct uet_dev *udev, struct net_device *ndev)
 	ib_set_device_ops(ibdev, &uet_dev_ops);
 	/* Before anything can fail: dealloc_driver undoes it. */
 	uet_gid_init(udev);
+	xa_init_flags(&udev->mrs, XA_FLAGS_ALLOC1);
+	xa_init_flags(&udev->ahs, XA_FLAGS_ALLOC1);
 
 	err = ib_device_set_netdev(ibdev, ndev, UET_PORT);
 	if (err)

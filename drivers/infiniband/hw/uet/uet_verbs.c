@@ -6,11 +6,17 @@
 
 #include "uet.h"
 
+/* A verb that takes no driver input accepts only zeroes there. */
+bool uet_udata_in_cleared(struct ib_udata *udata)
+{
+	return !udata || !udata->inlen ||
+	       ib_is_udata_cleared(udata, 0, udata->inlen);
+}
+
 int uet_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 		     struct ib_udata *udata)
 {
-	if (udata && udata->inlen &&
-	    !ib_is_udata_cleared(udata, 0, udata->inlen)) {
+	if (!uet_udata_in_cleared(udata)) {
 		ibdev_dbg(ibdev, "query_device: unknown udata input\n");
 		return -EINVAL;
 	}
@@ -135,4 +141,26 @@ int uet_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata)
 /* Required by the core; a context owns nothing of its own yet. */
 void uet_dealloc_ucontext(struct ib_ucontext *uctx)
 {
+}
+
+int uet_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	struct uet_dev *udev = to_uet_dev(ibpd->device);
+
+	if (!uet_udata_in_cleared(udata)) {
+		ibdev_dbg(&udev->ibdev, "alloc_pd: unknown udata input\n");
+		return -EINVAL;
+	}
+	if (atomic_inc_return(&udev->num_pds) > UET_MAX_PD) {
+		atomic_dec(&udev->num_pds);
+		ibdev_dbg(&udev->ibdev, "alloc_pd: max_pd reached\n");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int uet_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	atomic_dec(&to_uet_dev(ibpd->device)->num_pds);
+	return 0;
 }

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Address handles.  uet ports are neither IB nor RoCE, so an AH is its
+ * GRH: the destination GID is the peer's IPv4-mapped or IPv6 address and
+ * the source GID selects the local address.  The destination must be
+ * reachable through the device's netdev when the AH is created.
+ */
+#include "uet.h"
+
+static bool uet_addr_is_multicast(const struct in6_addr *a)
+{
+	if (ipv6_addr_v4mapped(a))
+		return ipv4_is_multicast(a->s6_addr32[3]);
+	return ipv6_addr_is_multicast(a);
+}
+
+static int uet_ah_set_path(struct uet_ah *ah, const struct ib_global_route *grh)
+{
+	struct uet_ip_path *p = &ah->path;
+
+	memcpy(&p->daddr, grh->dgid.raw, sizeof(p->daddr));
+	memcpy(&p->saddr, grh->sgid_attr->gid.raw, sizeof(p->saddr));
+	p->ipv4 = ipv6_addr_v4mapped(&p->daddr);
+
+	if (ipv6_addr_any(&p->daddr) ||
+	    (p->ipv4 && !p->daddr.s6_addr32[3]))
+		return -EINVAL;
+	if (uet_addr_is_multicast(&p->daddr))
+		return -EOPNOTSUPP;
+	/* One address family per packet. */
+	if (p->ipv4 != ipv6_addr_v4mapped(&p->saddr))
+		return -EINVAL;
+
+	ah->traffic_class = grh->traffic_class;
+	ah->hop_limit = grh->hop_limit;
+	ah->flow_label = grh->flow_label;
+	return 0;
+}
+
+int uet_create_user_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
+		       struct ib_udata *udata)
+{
+	struct rdma_ah_attr *attr = init_attr->ah_attr;
+	struct uet_dev *udev = to_uet_dev(ibah->device);
+	struct uet_create_ah_resp resp = {};
+	struct ib_device *ibdev = &udev->ibdev;
+	struct uet_ah *ah = to_uet_ah(ibah);
+	int err;
+
+	if (!uet_udata_in_cleared(udata)) {
+		ibdev_dbg(ibdev, "create_ah: unknown udata input\n");
+		return -EINVAL;
+	}
+	if (!(rdma_ah_get_ah_flags(attr) & IB_AH_GRH) ||
+	    !rdma_ah_read_grh(attr)->sgid_attr) {
+		ibdev_dbg(ibdev, "create_ah: a GRH with a source GID is required\n");
+		return -EINVAL;
+	}
+	err = uet_ah_set_path(ah, rdma_ah_read_grh(attr));
+	if (err) {
+		ibdev_dbg(ibdev, "create_ah: bad destination %pI6 (%d)\n",
+			  rdma_ah_read_grh(attr)->dgid.raw, err);
+		return err;
+	}
+	err = uet_path_check(udev, &ah->path);
+	if (err) {
+		ibdev_dbg(ibdev, "create_ah: %pI6 unreachable (%d)\n",
+			  &ah->path.daddr, err);
+		return err;
+	}
+
+	err = xa_alloc_cyclic(&udev->ahs, &ah->id, ah, XA_LIMIT(1, UET_MAX_AH),
+			      &udev->ah_next, GFP_KERNEL);
+	if (err < 0)
+		return err == -EBUSY ? -ENOMEM : err;
+
+	resp.ah_id = ah->id;
+	err = ib_copy_to_udata(udata, &resp, min(sizeof(resp), udata->outlen));
+	if (err)
+		goto err_erase;
+	return 0;
+
+err_erase:
+	xa_erase(&udev->ahs, ah->id);
+	return err;
+}
+
+int uet_destroy_ah(struct ib_ah *ibah, u32 flags)
+{
+	struct uet_ah *ah = to_uet_ah(ibah);
+
+	xa_erase(&to_uet_dev(ibah->device)->ahs, ah->id);
+	return 0;
+}
