@@ -6,7 +6,7 @@
 # are reported as TAP results, one per test.
 set -u
 
-T=/tmp/pyverbs-tests
+T=$(mktemp -d)/tests
 VA=uetpy0
 DEV=uet0
 
@@ -21,14 +21,15 @@ ip addr add 10.94.0.1/24 dev "$VA"
 rdma link add "$DEV" type uet netdev "$VA"
 
 echo "# pyverbs: /usr/bin/python3 run_tests.py --dev $DEV --gid 0 -v"
-(cd "$T" && timeout 1200 /usr/bin/python3 run_tests.py --dev "$DEV" \
+(cd "$T" && timeout 600 /usr/bin/python3 run_tests.py --dev "$DEV" \
 	--gid 0 -v) >/tmp/pyverbs.log 2>&1
 rc=$?
 sed 's/^/# pyverbs: /' /tmp/pyverbs.log
 echo "# pyverbs: exit status $rc"
 
-# One TAP line per test of the device and port query module.
-/usr/bin/python3 "$(dirname "$0")/pyverbs-tap.py" /tmp/pyverbs.log test_device
+# One TAP line per test of the modules uet supports so far.
+/usr/bin/python3 "$(dirname "$0")/pyverbs-tap.py" /tmp/pyverbs.log \
+	test_device test_pd test_addr test_cq
 
 rdma link del "$DEV"
 ip link del "$VA"

@@ -17,4 +17,7 @@ DECLARE_DRV_CMD(uet_cmd_get_context, IB_USER_VERBS_CMD_GET_CONTEXT,
 DECLARE_DRV_CMD(uet_cmd_create_ah, IB_USER_VERBS_CMD_CREATE_AH,
 		empty, uet_create_ah_resp);
 
+DECLARE_DRV_CMD(uet_cmd_create_cq, IB_USER_VERBS_CMD_CREATE_CQ,
+		uet_create_cq_cmd, uet_create_cq_resp);
+
 #endif /* __UET_ABI_H__ */

@@ -26,13 +26,17 @@ static void uet_free_context(struct ibv_context *ibctx)
 static const struct verbs_context_ops uet_ctx_ops = {
 	.alloc_pd = uet_alloc_pd,
 	.create_ah = uet_create_ah,
+	.create_cq = uet_create_cq,
 	.dealloc_pd = uet_dealloc_pd,
 	.dereg_mr = uet_dereg_mr,
 	.destroy_ah = uet_destroy_ah,
+	.destroy_cq = uet_destroy_cq,
 	.free_context = uet_free_context,
+	.poll_cq = uet_poll_cq,
 	.query_device_ex = uet_query_device_ex,
 	.query_port = uet_query_port,
 	.reg_mr = uet_reg_mr,
+	.req_notify_cq = uet_req_notify_cq,
 };
 
 static struct verbs_context *uet_alloc_context(struct ibv_device *ibdev,

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "uet.h"
 #include "uet-abi.h"
@@ -113,4 +114,74 @@ int uet_destroy_ah(struct ibv_ah *ibah)
 	if (!err)
 		free(to_uet_ah(ibah));
 	return err;
+}
+
+int uet_queue_map(struct ibv_context *ibctx, struct uet_queue *q,
+		  uint64_t offset, size_t size, uint32_t entries)
+{
+	void *map;
+
+	if (!entries || entries & (entries - 1))
+		return EINVAL;
+	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   ibctx->cmd_fd, offset);
+	if (map == MAP_FAILED)
+		return errno;
+	q->hdr = map;
+	q->buf = (char *)map + UET_QUEUE_HDR_SIZE;
+	q->entries = entries;
+	q->map_size = size;
+	return 0;
+}
+
+void uet_queue_unmap(struct uet_queue *q)
+{
+	munmap(q->hdr, q->map_size);
+}
+
+struct ibv_cq *uet_create_cq(struct ibv_context *ibctx, int cqe,
+			     struct ibv_comp_channel *channel, int comp_vector)
+{
+	struct uet_cmd_create_cq_resp resp = {};
+	struct uet_cmd_create_cq cmd = {};
+	struct uet_cq *cq;
+	int err;
+
+	cq = calloc(1, sizeof(*cq));
+	if (!cq)
+		return NULL;
+	err = ibv_cmd_create_cq(ibctx, cqe, channel, comp_vector,
+				&cq->vcq.cq, &cmd.ibv_cmd, sizeof(cmd),
+				&resp.ibv_resp, sizeof(resp));
+	if (err)
+		goto err_free;
+
+	err = uet_queue_map(ibctx, &cq->queue, resp.drv_payload.mmap_offset,
+			    resp.drv_payload.mmap_size,
+			    resp.drv_payload.num_entries);
+	if (err)
+		goto err_destroy;
+	pthread_spin_init(&cq->lock, PTHREAD_PROCESS_PRIVATE);
+	return &cq->vcq.cq;
+
+err_destroy:
+	ibv_cmd_destroy_cq(&cq->vcq.cq);
+err_free:
+	free(cq);
+	errno = err;
+	return NULL;
+}
+
+int uet_destroy_cq(struct ibv_cq *ibcq)
+{
+	struct uet_cq *cq = to_uet_cq(ibcq);
+	int err;
+
+	err = ibv_cmd_destroy_cq(ibcq);
+	if (err)
+		return err;
+	uet_queue_unmap(&cq->queue);
+	pthread_spin_destroy(&cq->lock);
+	free(cq);
+	return 0;
 }

@@ -23,6 +23,67 @@
  */
 #define RDMA_DRIVER_UET 0x80
 
+/*
+ * User-mapped queues.  Each mapping starts with struct uet_queue_hdr and
+ * holds a power-of-two number of fixed-size entries from offset
+ * UET_QUEUE_HDR_SIZE.  producer and consumer are free-running counters
+ * (the slot is counter & (entries - 1)), each written only by its owner
+ * with release semantics and read with acquire semantics.  An all-zero
+ * header reads as an empty queue.
+ */
+#define UET_QUEUE_HDR_SIZE 256
+
+struct uet_queue_hdr {
+	__u32 producer;
+	__u32 reserved_20[15];		/* producer owns this cache line */
+	__u32 consumer;
+	__u32 reserved_220[15];		/* consumer owns this cache line */
+	/* CQ: enum uet_cq_notify, set by user space, cleared by the kernel. */
+	__u32 cq_notify;
+	__u32 reserved_420[15];
+};
+
+enum uet_cq_notify {
+	UET_CQ_NOTIFY_NONE = 0,
+	UET_CQ_NOTIFY_SOLICITED = 1,
+	UET_CQ_NOTIFY_ANY = 2,
+};
+
+/* A work completion, as the kernel writes it into a CQ ring. */
+struct uet_cqe {
+	__aligned_u64 wr_id;
+	__u32 status;			/* enum ibv_wc_status values */
+	__u32 opcode;			/* enum ib_uverbs_wc_opcode values */
+	__u32 vendor_err;
+	__u32 byte_len;
+	__be32 imm_data;		/* or the invalidated rkey */
+	__u32 qp_num;
+	__u32 src_qp;
+	__u32 flags;			/* enum uet_cqe_flags */
+	__u16 pkey_index;
+	__u8 sl;
+	__u8 reserved_158[5];
+	__u32 reserved_180[4];
+};
+
+enum uet_cqe_flags {
+	UET_CQE_GRH = 1 << 0,		/* a UD receive with a GRH area */
+	UET_CQE_WITH_IMM = 1 << 1,
+	UET_CQE_WITH_INV = 1 << 2,
+};
+
+struct uet_create_cq_cmd {
+	__u32 comp_mask;
+	__u32 reserved_20;
+};
+
+struct uet_create_cq_resp {
+	__u32 comp_mask;
+	__u32 num_entries;		/* ring slots, a power of two */
+	__aligned_u64 mmap_offset;	/* of the ring, for mmap() */
+	__aligned_u64 mmap_size;
+};
+
 struct uet_alloc_ucontext_cmd {
 	__u32 comp_mask;
 	__u32 reserved_20;

@@ -13,6 +13,8 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/uet-abi.h>
 
+#include "uet_queue.h"
+
 #define UET_PORT 1
 /* No registered OUI: the "not assigned" value soft devices use. */
 #define UET_VENDOR_ID 0xffffff
@@ -66,6 +68,7 @@ struct uet_dev {
 	struct work_struct gid_work;	/* rescans addresses into gids */
 
 	atomic_t num_pds;
+	atomic_t num_cqs;
 	struct xarray mrs;		/* key index -> struct uet_mr */
 	u32 mr_next;			/* cyclic index allocation */
 	atomic_t mr_tag;		/* low key byte, changes per MR */
@@ -92,6 +95,12 @@ struct uet_mr {
 	struct ib_mr ibmr;
 	struct ib_umem *umem;		/* NULL for the DMA MR */
 	int access;
+};
+
+struct uet_cq {
+	struct ib_cq ibcq;
+	struct uet_queue queue;
+	spinlock_t lock;		/* serialises kernel producers */
 };
 
 /* An IP path: the fabric addresses UET packets of an AH travel between. */
@@ -130,6 +139,11 @@ static inline struct uet_mr *to_uet_mr(struct ib_mr *ibmr)
 	return container_of(ibmr, struct uet_mr, ibmr);
 }
 
+static inline struct uet_cq *to_uet_cq(struct ib_cq *ibcq)
+{
+	return container_of(ibcq, struct uet_cq, ibcq);
+}
+
 static inline struct uet_ah *to_uet_ah(struct ib_ah *ibah)
 {
 	return container_of(ibah, struct uet_ah, ibah);
@@ -139,6 +153,11 @@ static inline struct uet_ah *to_uet_ah(struct ib_ah *ibah)
 int uet_create_user_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
 		       struct ib_udata *udata);
 int uet_destroy_ah(struct ib_ah *ibah, u32 flags);
+
+/* uet_cq.c */
+int uet_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		  struct uverbs_attr_bundle *attrs);
+int uet_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
 
 /* uet_gid.c */
 void uet_gid_init(struct uet_dev *udev);
@@ -175,5 +194,6 @@ void uet_dealloc_ucontext(struct ib_ucontext *uctx);
 int uet_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 int uet_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 bool uet_udata_in_cleared(struct ib_udata *udata);
+int uet_udata_get_cmd(struct ib_udata *udata, void *cmd, size_t size);
 
 #endif /* _UET_H_ */

@@ -36,15 +36,19 @@ static const struct ib_device_ops uet_dev_ops = {
 
 	.alloc_pd = uet_alloc_pd,
 	.alloc_ucontext = uet_alloc_ucontext,
+	.create_cq = uet_create_cq,
 	.create_user_ah = uet_create_user_ah,
 	.dealloc_driver = uet_dealloc_driver,
 	.dealloc_pd = uet_dealloc_pd,
 	.dealloc_ucontext = uet_dealloc_ucontext,
 	.dereg_mr = uet_dereg_mr,
 	.destroy_ah = uet_destroy_ah,
+	.destroy_cq = uet_destroy_cq,
 	.get_dma_mr = uet_get_dma_mr,
 	.get_link_layer = uet_get_link_layer,
 	.get_port_immutable = uet_get_port_immutable,
+	.mmap = uet_mmap,
+	.mmap_free = uet_mmap_free,
 	.query_device = uet_query_device,
 	.query_gid = uet_query_gid,
 	.query_pkey = uet_query_pkey,
@@ -52,6 +56,7 @@ static const struct ib_device_ops uet_dev_ops = {
 	.reg_user_mr = uet_reg_user_mr,
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, uet_ah, ibah),
+	INIT_RDMA_OBJ_SIZE(ib_cq, uet_cq, ibcq),
 	INIT_RDMA_OBJ_SIZE(ib_pd, uet_pd, ibpd),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, uet_ucontext, ibucontext),
 };

@@ -13,6 +13,21 @@ bool uet_udata_in_cleared(struct ib_udata *udata)
 	       ib_is_udata_cleared(udata, 0, udata->inlen);
 }
 
+/*
+ * Copy a driver command of @size bytes from user space.  A shorter
+ * command is malformed; a longer one (from a newer provider) is accepted
+ * only if everything beyond what this driver knows is zero.
+ */
+int uet_udata_get_cmd(struct ib_udata *udata, void *cmd, size_t size)
+{
+	if (!udata || udata->inlen < size)
+		return -EINVAL;
+	if (udata->inlen > size &&
+	    !ib_is_udata_cleared(udata, size, udata->inlen - size))
+		return -EINVAL;
+	return ib_copy_from_udata(cmd, udata, size);
+}
+
 int uet_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 		     struct ib_udata *udata)
 {
@@ -110,20 +125,11 @@ int uet_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata)
 	struct ib_device *ibdev = uctx->device;
 	int err;
 
-	if (udata->inlen < sizeof(cmd)) {
-		ibdev_dbg(ibdev, "ucontext: command too short (%zu)\n",
-			  udata->inlen);
-		return -EINVAL;
-	}
-	if (udata->inlen > sizeof(cmd) &&
-	    !ib_is_udata_cleared(udata, sizeof(cmd),
-				 udata->inlen - sizeof(cmd))) {
-		ibdev_dbg(ibdev, "ucontext: unknown trailing command data\n");
-		return -EINVAL;
-	}
-	err = ib_copy_from_udata(&cmd, udata, sizeof(cmd));
-	if (err)
+	err = uet_udata_get_cmd(udata, &cmd, sizeof(cmd));
+	if (err) {
+		ibdev_dbg(ibdev, "ucontext: bad command (%d)\n", err);
 		return err;
+	}
 	if (cmd.reserved_20) {
 		ibdev_dbg(ibdev, "ucontext: reserved field set\n");
 		return -EINVAL;

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * udata hygiene of the uet user context: the driver accepts exactly the
- * command it knows, refuses unknown comp_mask bits with EOPNOTSUPP and
- * malformed input with EINVAL, and never writes past the response the
- * caller sized.  Commands go straight to /dev/infiniband/uverbsN with
- * write(), bypassing libibverbs, so every byte is under the test's control.
+ * udata hygiene of uet commands and the rules of its user-mapped queues:
+ * the driver accepts exactly the command it knows, refuses unknown
+ * comp_mask bits with EOPNOTSUPP and malformed input with EINVAL, never
+ * writes past the response the caller sized, lets each queue be mapped
+ * once, at its exact size, and never after it is destroyed.  Commands go
+ * straight to /dev/infiniband/uverbsN with write(), bypassing libibverbs,
+ * so every byte is under the test's control.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <rdma/ib_user_verbs.h>
@@ -186,6 +189,150 @@ TEST_F(uverbs, context_short_response)
 	memset(&resp, 0xa5, sizeof(resp));
 	ASSERT_EQ(0, get_context(self->fd, &drv, sizeof(drv), &resp, 0));
 	EXPECT_EQ(0xa5a5a5a5u, resp.drv[0]);
+}
+
+struct create_cq_cmd {
+	struct ib_uverbs_cmd_hdr hdr;
+	struct ib_uverbs_create_cq core;
+	struct uet_create_cq_cmd drv;
+};
+
+struct create_cq_resp {
+	struct ib_uverbs_create_cq_resp core;
+	struct uet_create_cq_resp drv;
+};
+
+/* CREATE_CQ of @cqe entries with driver command @drv; 0 or -errno. */
+static int create_cq(int fd, __u32 cqe, const struct uet_create_cq_cmd *drv,
+		     struct create_cq_resp *resp)
+{
+	struct create_cq_cmd cmd = {
+		.hdr.command = IB_USER_VERBS_CMD_CREATE_CQ,
+		.hdr.in_words = sizeof(cmd) / 4,
+		.hdr.out_words = sizeof(*resp) / 4,
+		.core.response = (__u64)(uintptr_t)resp,
+		.core.cqe = cqe,
+		.core.comp_channel = -1,
+		.drv = *drv,
+	};
+
+	if (write(fd, &cmd, sizeof(cmd)) != sizeof(cmd))
+		return -errno;
+	return 0;
+}
+
+static int destroy_cq(int fd, __u32 handle)
+{
+	struct ib_uverbs_destroy_cq_resp resp;
+	struct {
+		struct ib_uverbs_cmd_hdr hdr;
+		struct ib_uverbs_destroy_cq core;
+	} cmd = {
+		.hdr.command = IB_USER_VERBS_CMD_DESTROY_CQ,
+		.hdr.in_words = sizeof(cmd) / 4,
+		.hdr.out_words = sizeof(resp) / 4,
+		.core.response = (__u64)(uintptr_t)&resp,
+		.core.cq_handle = handle,
+	};
+
+	if (write(fd, &cmd, sizeof(cmd)) != sizeof(cmd))
+		return -errno;
+	return 0;
+}
+
+static void *map_queue(int fd, size_t size, __u64 offset)
+{
+	return mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset);
+}
+
+FIXTURE(cq) {
+	int fd;
+};
+
+FIXTURE_SETUP(cq)
+{
+	struct uet_alloc_ucontext_cmd drv = {};
+	struct get_context_resp resp;
+
+	cleanup();
+	ASSERT_EQ(0, system("ip link add uetu0 type veth peer name uetu1 && "
+			    "ip link set uetu0 up && "
+			    "rdma link add " DEV " type uet netdev uetu0"));
+	self->fd = open_uverbs(DEV);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, get_context(self->fd, &drv, sizeof(drv), &resp, 8));
+}
+
+FIXTURE_TEARDOWN(cq)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	cleanup();
+}
+
+TEST_F(cq, ring_rounded_and_mapped_once)
+{
+	struct uet_create_cq_cmd drv = {};
+	struct create_cq_resp resp = {};
+	struct uet_queue_hdr *hdr;
+	void *again;
+
+	ASSERT_EQ(0, create_cq(self->fd, 100, &drv, &resp));
+	EXPECT_EQ(128u, resp.drv.num_entries);
+	EXPECT_EQ(128u, resp.core.cqe);
+	EXPECT_EQ(0u, resp.drv.comp_mask);
+	EXPECT_LE(UET_QUEUE_HDR_SIZE + 128 * sizeof(struct uet_cqe),
+		  resp.drv.mmap_size);
+
+	/* A wrong length is refused, the exact one works, once. */
+	EXPECT_EQ(MAP_FAILED, map_queue(self->fd, resp.drv.mmap_size + 4096,
+					resp.drv.mmap_offset));
+	hdr = map_queue(self->fd, resp.drv.mmap_size, resp.drv.mmap_offset);
+	ASSERT_NE(MAP_FAILED, hdr);
+	EXPECT_EQ(0u, hdr->producer);
+	EXPECT_EQ(0u, hdr->consumer);
+	again = map_queue(self->fd, resp.drv.mmap_size, resp.drv.mmap_offset);
+	EXPECT_EQ(MAP_FAILED, again);
+	EXPECT_EQ(EBUSY, errno);
+
+	/* Destroyed while mapped: the memory stays valid until munmap. */
+	EXPECT_EQ(0, destroy_cq(self->fd, resp.core.cq_handle));
+	hdr->consumer = 1;
+	EXPECT_EQ(0, munmap(hdr, resp.drv.mmap_size));
+	EXPECT_EQ(MAP_FAILED, map_queue(self->fd, resp.drv.mmap_size,
+					resp.drv.mmap_offset));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(cq, unmapped_after_destroy)
+{
+	struct uet_create_cq_cmd drv = {};
+	struct create_cq_resp resp = {};
+
+	ASSERT_EQ(0, create_cq(self->fd, 1, &drv, &resp));
+	EXPECT_EQ(1u, resp.drv.num_entries);
+	ASSERT_EQ(0, destroy_cq(self->fd, resp.core.cq_handle));
+	EXPECT_EQ(MAP_FAILED, map_queue(self->fd, resp.drv.mmap_size,
+					resp.drv.mmap_offset));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(cq, bad_commands)
+{
+	struct uet_create_cq_cmd drv = {};
+	struct create_cq_resp resp;
+
+	EXPECT_EQ(-EINVAL, create_cq(self->fd, 0, &drv, &resp));
+	EXPECT_EQ(-EINVAL, create_cq(self->fd, 65537, &drv, &resp));
+	drv.comp_mask = 1;
+	EXPECT_EQ(-EOPNOTSUPP, create_cq(self->fd, 16, &drv, &resp));
+	drv.comp_mask = 0;
+	drv.reserved_20 = 1;
+	EXPECT_EQ(-EINVAL, create_cq(self->fd, 16, &drv, &resp));
+	drv.reserved_20 = 0;
+	ASSERT_EQ(0, create_cq(self->fd, 65536, &drv, &resp));
+	EXPECT_EQ(65536u, resp.drv.num_entries);
+	EXPECT_EQ(0, destroy_cq(self->fd, resp.core.cq_handle));
 }
 
 TEST_HARNESS_MAIN

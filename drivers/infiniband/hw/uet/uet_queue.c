@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Memory of user-mapped queues and its mmap entries.
+ *
+ * The pages are inserted into the process with remap_vmalloc_range(),
+ * which takes a reference on every page: a queue destroyed while still
+ * mapped keeps its pages until the process unmaps them, and the core
+ * defers mmap_free until then.
+ */
+#include <linux/vmalloc.h>
+
+#include "uet.h"
+#include "uet_queue.h"
+
+static struct uet_mmap_entry *to_uet_mmap(struct rdma_user_mmap_entry *e)
+{
+	return container_of(e, struct uet_mmap_entry, rdma_entry);
+}
+
+int uet_queue_init(struct ib_ucontext *uctx, struct uet_queue *q,
+		   u32 entries, u32 entry_size)
+{
+	size_t size = PAGE_ALIGN(UET_QUEUE_HDR_SIZE +
+				 (size_t)entries * entry_size);
+	struct uet_mmap_entry *entry;
+	int err;
+
+	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
+	if (!entry)
+		return -ENOMEM;
+	entry->kva = vmalloc_user(size);
+	if (!entry->kva) {
+		err = -ENOMEM;
+		goto err_free_entry;
+	}
+	err = rdma_user_mmap_entry_insert(uctx, &entry->rdma_entry, size);
+	if (err)
+		goto err_free_mem;
+
+	q->mmap = entry;
+	q->hdr = entry->kva;
+	q->buf = entry->kva + UET_QUEUE_HDR_SIZE;
+	q->entries = entries;
+	q->entry_size = entry_size;
+	return 0;
+
+err_free_mem:
+	vfree(entry->kva);
+err_free_entry:
+	kfree(entry);
+	return err;
+}
+
+/* The memory goes when the last mapping does (uet_mmap_free). */
+void uet_queue_fini(struct uet_queue *q)
+{
+	rdma_user_mmap_entry_remove(&q->mmap->rdma_entry);
+}
+
+u64 uet_queue_mmap_offset(const struct uet_queue *q)
+{
+	return rdma_user_mmap_get_offset(&q->mmap->rdma_entry);
+}
+
+size_t uet_queue_size(const struct uet_queue *q)
+{
+	return q->mmap->rdma_entry.npages << PAGE_SHIFT;
+}
+
+int uet_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma)
+{
+	struct rdma_user_mmap_entry *rdma_entry;
+	struct uet_mmap_entry *entry;
+	size_t size;
+	int err;
+
+	rdma_entry = rdma_user_mmap_entry_get(uctx, vma);
+	if (!rdma_entry)
+		return -EINVAL;
+	entry = to_uet_mmap(rdma_entry);
+	size = rdma_entry->npages << PAGE_SHIFT;
+
+	if (vma->vm_end - vma->vm_start != size) {
+		ibdev_dbg(uctx->device, "mmap: length %lu, queue is %zu\n",
+			  vma->vm_end - vma->vm_start, size);
+		err = -EINVAL;
+		goto out_put;
+	}
+	/* One mapping per queue: the provider maps each queue once. */
+	if (atomic_cmpxchg(&entry->mapped, 0, 1)) {
+		err = -EBUSY;
+		goto out_put;
+	}
+	err = remap_vmalloc_range(vma, entry->kva, 0);
+	if (err)
+		atomic_set(&entry->mapped, 0);
+out_put:
+	rdma_user_mmap_entry_put(rdma_entry);
+	return err;
+}
+
+void uet_mmap_free(struct rdma_user_mmap_entry *rdma_entry)
+{
+	struct uet_mmap_entry *entry = to_uet_mmap(rdma_entry);
+
+	vfree(entry->kva);
+	kfree(entry);
+}
