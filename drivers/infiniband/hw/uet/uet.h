@@ -32,7 +32,7 @@ enum uet_limits {
 	UET_MAX_INLINE_DATA = 256,	/* inline bytes reuse the SGE area */
 	UET_MAX_CQ = 16384,
 	UET_MAX_CQE = 65536,		/* CQ ring depth (power of two) */
-	UET_MAX_MR = 65536,		/* 16-bit key index, 8-bit key tag */
+	UET_MAX_MR = 65536,		/* key index 1..65536, 8-bit key tag */
 	UET_MAX_PD = 65536,
 	UET_MAX_AH = 65536,
 	UET_MAX_SRQ = 4096,
