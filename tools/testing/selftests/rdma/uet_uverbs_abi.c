@@ -98,21 +98,33 @@ static void cleanup(void)
 		return;
 }
 
-FIXTURE_SETUP(uverbs)
+/* A fresh device on a fresh veth pair; its uverbs fd, or -1. */
+static int device_open(void)
 {
 	cleanup();
-	ASSERT_EQ(0, system("ip link add uetu0 type veth peer name uetu1 && "
-			    "ip link set uetu0 up && "
-			    "rdma link add " DEV " type uet netdev uetu0"));
-	self->fd = open_uverbs(DEV);
+	if (system("ip link add uetu0 type veth peer name uetu1 && "
+		   "ip link set uetu0 up && "
+		   "rdma link add " DEV " type uet netdev uetu0"))
+		return -1;
+	return open_uverbs(DEV);
+}
+
+static void device_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	cleanup();
+}
+
+FIXTURE_SETUP(uverbs)
+{
+	self->fd = device_open();
 	ASSERT_LE(0, self->fd);
 }
 
 FIXTURE_TEARDOWN(uverbs)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	cleanup();
+	device_close(self->fd);
 }
 
 TEST_F(uverbs, context_exact_command)
@@ -254,20 +266,14 @@ FIXTURE_SETUP(cq)
 	struct uet_alloc_ucontext_cmd drv = {};
 	struct get_context_resp resp;
 
-	cleanup();
-	ASSERT_EQ(0, system("ip link add uetu0 type veth peer name uetu1 && "
-			    "ip link set uetu0 up && "
-			    "rdma link add " DEV " type uet netdev uetu0"));
-	self->fd = open_uverbs(DEV);
+	self->fd = device_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, get_context(self->fd, &drv, sizeof(drv), &resp, 8));
 }
 
 FIXTURE_TEARDOWN(cq)
 {
-	if (self->fd >= 0)
-		close(self->fd);
-	cleanup();
+	device_close(self->fd);
 }
 
 TEST_F(cq, ring_rounded_and_mapped_once)
