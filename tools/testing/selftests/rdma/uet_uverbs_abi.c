@@ -341,4 +341,34 @@ TEST_F(cq, bad_commands)
 	EXPECT_EQ(0, destroy_cq(self->fd, resp.core.cq_handle));
 }
 
+/* max_cq as query_device reports it (see uet.rst). */
+#define UET_MAX_CQ 16384
+
+TEST_F_TIMEOUT(cq, max_cq_boundary, 300)
+{
+	struct uet_create_cq_cmd drv = {};
+	struct create_cq_resp resp;
+	__u32 *handles;
+	int i, n = 0;
+
+	handles = calloc(UET_MAX_CQ, sizeof(*handles));
+	ASSERT_NE(NULL, handles);
+	for (i = 0; i < UET_MAX_CQ; i++) {
+		if (create_cq(self->fd, 1, &drv, &resp))
+			break;
+		handles[n++] = resp.core.cq_handle;
+	}
+	EXPECT_EQ(UET_MAX_CQ, n);
+	EXPECT_EQ(-ENOMEM, create_cq(self->fd, 1, &drv, &resp));
+
+	/* A freed slot can be used again. */
+	ASSERT_EQ(0, destroy_cq(self->fd, handles[--n]));
+	ASSERT_EQ(0, create_cq(self->fd, 1, &drv, &resp));
+	handles[n++] = resp.core.cq_handle;
+
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, destroy_cq(self->fd, handles[i]));
+	free(handles);
+}
+
 TEST_HARNESS_MAIN
