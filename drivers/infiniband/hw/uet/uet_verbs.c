@@ -79,10 +79,7 @@ int uet_query_port(struct ib_device *ibdev, u32 port,
 			   IB_PORT_PHYS_STATE_LINK_UP :
 			   IB_PORT_PHYS_STATE_DISABLED;
 	attr->max_mtu = IB_MTU_4096;
-	attr->active_mtu = mtu >= 4096 ? IB_MTU_4096 :
-			   mtu >= 2048 ? IB_MTU_2048 :
-			   mtu >= 1024 ? IB_MTU_1024 :
-			   mtu >= 512 ? IB_MTU_512 : IB_MTU_256;
+	attr->active_mtu = ib_mtu_int_to_enum(mtu);
 	attr->gid_tbl_len = UET_GID_TBL_LEN;
 	attr->max_msg_sz = UET_MAX_MSG_SIZE;
 	attr->pkey_tbl_len = UET_PKEY_TBL_LEN;

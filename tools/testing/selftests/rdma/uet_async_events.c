@@ -21,6 +21,7 @@
 #include <infiniband/verbs.h>
 
 #include "../kselftest_harness.h"
+#include "uet_verbs_util.h"
 
 #define DEV "uett8"
 #define NETDEV "uetev0"
@@ -60,35 +61,13 @@ static void drain_events(struct ibv_context *ctx)
 		ibv_ack_async_event(&ev);
 }
 
-/* Index of @addr (IPv4 or IPv6 text) in the GID table, or -1. */
-static int find_gid(struct ibv_context *ctx, const char *addr)
-{
-	union ibv_gid want = {}, gid;
-	struct ibv_port_attr pa;
-	int i;
-
-	if (inet_pton(AF_INET6, addr, want.raw) != 1) {
-		want.raw[10] = 0xff;
-		want.raw[11] = 0xff;
-		if (inet_pton(AF_INET, addr, &want.raw[12]) != 1)
-			return -1;
-	}
-	if (ibv_query_port(ctx, 1, &pa))
-		return -1;
-	for (i = 0; i < pa.gid_tbl_len; i++)
-		if (!ibv_query_gid(ctx, 1, i, &gid) &&
-		    !memcmp(&gid, &want, sizeof(gid)))
-			return i;
-	return -1;
-}
-
 /* Poll up to 5 s for @addr to be in (@present) or out of the table. */
 static bool wait_gid(struct ibv_context *ctx, const char *addr, bool present)
 {
 	int i;
 
 	for (i = 0; i < 50; i++) {
-		if ((find_gid(ctx, addr) >= 0) == present)
+		if ((uet_find_gid(ctx, addr) >= 0) == present)
 			return true;
 		usleep(100000);
 	}
@@ -108,22 +87,13 @@ FIXTURE(port) {
 
 FIXTURE_SETUP(port)
 {
-	struct ibv_device **list;
-	int i, n;
-
 	/* No DAD: the link-local address settles before the tests start. */
 	run("rdma link del " DEV " 2>/dev/null; ip link del " NETDEV " 2>/dev/null; true");
 	ASSERT_EQ(0, system("ip link add " NETDEV " type veth peer name uetev1 && "
 			    "sysctl -qw net.ipv6.conf." NETDEV ".accept_dad=0 && "
 			    "ip link set " NETDEV " up && ip link set uetev1 up && "
 			    "rdma link add " DEV " type uet netdev " NETDEV));
-	list = ibv_get_device_list(&n);
-	ASSERT_NE(NULL, list);
-	self->ctx = NULL;
-	for (i = 0; i < n; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), DEV))
-			self->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
+	self->ctx = uet_open_dev(DEV);
 	ASSERT_NE(NULL, self->ctx) TH_LOG("uet provider did not open " DEV);
 	drain_events(self->ctx);
 }
@@ -161,7 +131,7 @@ TEST_F(port, carrier_events)
 
 TEST_F(port, ipv4_gids)
 {
-	EXPECT_EQ(-1, find_gid(self->ctx, "10.93.0.1"));
+	EXPECT_EQ(-1, uet_find_gid(self->ctx, "10.93.0.1"));
 
 	run("ip addr add 10.93.0.1/24 dev " NETDEV);
 	EXPECT_TRUE(wait_gid(self->ctx, "10.93.0.1", true));

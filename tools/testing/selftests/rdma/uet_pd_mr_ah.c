@@ -36,6 +36,7 @@
 #include <infiniband/verbs.h>
 
 #include "../kselftest_harness.h"
+#include "uet_verbs_util.h"
 
 #define DEV "uett6"
 #define NETDEV "uetm0"
@@ -62,56 +63,13 @@ static void cleanup(void)
 	    " 2>/dev/null; true");
 }
 
-static struct ibv_context *open_dev(const char *name)
-{
-	struct ibv_context *ctx = NULL;
-	struct ibv_device **list;
-	int i, n;
-
-	list = ibv_get_device_list(&n);
-	if (!list)
-		return NULL;
-	for (i = 0; i < n && !ctx; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	return ctx;
-}
-
-/* @addr (IPv4 or IPv6 text) as a GID; IPv4 becomes IPv4-mapped. */
-static int parse_gid(const char *addr, union ibv_gid *gid)
-{
-	memset(gid, 0, sizeof(*gid));
-	if (inet_pton(AF_INET6, addr, gid->raw) == 1)
-		return 0;
-	gid->raw[10] = 0xff;
-	gid->raw[11] = 0xff;
-	return inet_pton(AF_INET, addr, &gid->raw[12]) == 1 ? 0 : -1;
-}
-
-/* Index of @addr in the GID table of port 1, or -1. */
-static int find_gid(struct ibv_context *ctx, const char *addr)
-{
-	union ibv_gid want, gid;
-	struct ibv_port_attr pa;
-	int i;
-
-	if (parse_gid(addr, &want) || ibv_query_port(ctx, 1, &pa))
-		return -1;
-	for (i = 0; i < pa.gid_tbl_len; i++)
-		if (!ibv_query_gid(ctx, 1, i, &gid) &&
-		    !memcmp(&gid, &want, sizeof(gid)))
-			return i;
-	return -1;
-}
-
 /* The table follows the addresses asynchronously: wait up to 5 s. */
 static int wait_gid(struct ibv_context *ctx, const char *addr)
 {
 	int i, idx = -1;
 
 	for (i = 0; i < 50 && idx < 0; i++) {
-		idx = find_gid(ctx, addr);
+		idx = uet_find_gid(ctx, addr);
 		if (idx < 0)
 			usleep(100000);
 	}
@@ -136,7 +94,7 @@ static void ah_attr_init(struct ibv_ah_attr *attr, int sgid_index,
 	attr->port_num = 1;
 	attr->grh.sgid_index = sgid_index;
 	attr->grh.hop_limit = 64;
-	if (parse_gid(dst, &attr->grh.dgid))
+	if (uet_parse_gid(dst, &attr->grh.dgid))
 		memset(&attr->grh.dgid, 0xee, sizeof(attr->grh.dgid));
 }
 
@@ -211,7 +169,7 @@ FIXTURE_SETUP(uet)
 			    " && ip addr add " DST4 "/24 dev " PEER
 			    " && ip addr add " SRC6 "/64 dev " NETDEV " nodad"
 			    " && rdma link add " DEV " type uet netdev " NETDEV));
-	self->ctx = open_dev(DEV);
+	self->ctx = uet_open_dev(DEV);
 	ASSERT_NE(NULL, self->ctx) TH_LOG("uet provider did not open " DEV);
 	ASSERT_EQ(0, ibv_query_device(self->ctx, &self->attr));
 	self->sgid4 = wait_gid(self->ctx, SRC4);
@@ -574,7 +532,7 @@ static char leak_objects(int sgid_index)
 	struct ibv_pd *pd;
 	void *buf;
 
-	ctx = open_dev(DEV);
+	ctx = uet_open_dev(DEV);
 	if (!ctx)
 		return 1;
 	pd = ibv_alloc_pd(ctx);
