@@ -40,7 +40,20 @@ struct uet_queue_hdr {
 	__u32 reserved_220[15];		/* consumer owns this cache line */
 	/* CQ: enum uet_cq_notify, set by user space, cleared by the kernel. */
 	__u32 cq_notify;
-	__u32 reserved_420[15];
+	__u32 flags;			/* enum uet_queue_flags, kernel-written */
+	__u32 reserved_440[14];
+};
+
+enum uet_queue_flags {
+	/*
+	 * SQ, RQ, SRQ: the owning QP or SRQ is in the error state.  Work
+	 * posted from now on is not executed but completed with
+	 * IBV_WC_WR_FLUSH_ERR, and only when the poster kicks the kernel
+	 * (a POST_SEND or POST_RECV/POST_SRQ_RECV write() with no WRs).
+	 */
+	UET_QUEUE_ERR = 1 << 0,
+	/* CQ: a completion found the ring full; IB_EVENT_CQ_ERR was raised. */
+	UET_QUEUE_OVERFLOW = 1 << 1,
 };
 
 enum uet_cq_notify {
@@ -53,7 +66,7 @@ enum uet_cq_notify {
 struct uet_cqe {
 	__aligned_u64 wr_id;
 	__u32 status;			/* enum ibv_wc_status values */
-	__u32 opcode;			/* enum ib_uverbs_wc_opcode values */
+	__u32 opcode;			/* enum ibv_wc_opcode values */
 	__u32 vendor_err;
 	__u32 byte_len;
 	__be32 imm_data;		/* or the invalidated rkey */
@@ -92,6 +105,128 @@ struct uet_alloc_ucontext_cmd {
 struct uet_alloc_ucontext_resp {
 	__u32 comp_mask;
 	__u32 reserved_20;
+	/* The context's doorbell page (struct uet_doorbell), for mmap(). */
+	__aligned_u64 db_mmap_offset;
+	__aligned_u64 db_mmap_size;
+};
+
+/*
+ * The doorbell page, one per context, shared by all its send queues.
+ * The kernel's send engine polls the send queues while work arrives;
+ * before it sleeps it sets UET_DB_NEED_WAKEUP, re-checks every queue and
+ * only then sleeps.  A poster publishes its producer index (release),
+ * issues a full barrier, reads flags and kicks the engine with a
+ * POST_SEND write() carrying no WRs only if UET_DB_NEED_WAKEUP is set.
+ */
+struct uet_doorbell {
+	__u32 flags;			/* enum uet_db_flags, kernel-written */
+	__u32 reserved_20[15];
+};
+
+enum uet_db_flags {
+	UET_DB_NEED_WAKEUP = 1 << 0,
+};
+
+/* A scatter/gather element of a WQE. */
+struct uet_sge {
+	__aligned_u64 addr;
+	__u32 length;
+	__u32 lkey;
+};
+
+#define UET_WQE_MAX_SGE 16
+#define UET_WQE_MAX_INLINE (UET_WQE_MAX_SGE * sizeof(struct uet_sge))
+
+/*
+ * A send work request as the provider writes it into the SQ ring.  With
+ * IB_SEND_INLINE in send_flags, the payload (length in inline_len) is
+ * stored in place of the SGE list.
+ */
+struct uet_send_wqe {
+	__aligned_u64 wr_id;
+	__u32 opcode;			/* enum ib_uverbs_wr_opcode */
+	__u32 send_flags;		/* IBV_SEND_* (= IB_SEND_*) bits */
+	__u32 num_sge;
+	__u32 inline_len;
+	__be32 imm_data;		/* or the rkey to invalidate */
+	__u32 reserved_e0;
+	union {
+		struct {
+			__aligned_u64 remote_addr;
+			__u32 rkey;
+			__u32 reserved_160;
+		} rdma;
+		struct {
+			__aligned_u64 remote_addr;
+			__aligned_u64 compare_add;
+			__aligned_u64 swap;
+			__u32 rkey;
+			__u32 reserved_1e0;
+		} atomic;
+		struct {
+			__u32 ah_id;		/* from uet_create_ah_resp */
+			__u32 remote_qpn;
+			__u32 remote_qkey;
+			__u32 reserved_160;
+		} ud;
+	} wr;
+	union {
+		struct uet_sge sge[UET_WQE_MAX_SGE];
+		__u8 inline_data[UET_WQE_MAX_INLINE];
+	};
+};
+
+/* A receive work request, as written into the RQ or SRQ ring. */
+struct uet_recv_wqe {
+	__aligned_u64 wr_id;
+	__u32 num_sge;
+	__u32 reserved_60;
+	struct uet_sge sge[UET_WQE_MAX_SGE];
+};
+
+struct uet_create_qp_cmd {
+	__u32 comp_mask;
+	__u32 reserved_20;
+};
+
+struct uet_create_qp_resp {
+	__u32 comp_mask;
+	__u32 reserved_20;
+	/* Ring geometry, as created; an SRQ QP has no RQ (rq_* zero). */
+	__u32 sq_entries;
+	__u32 rq_entries;
+	__aligned_u64 sq_mmap_offset;
+	__aligned_u64 sq_mmap_size;
+	__aligned_u64 rq_mmap_offset;
+	__aligned_u64 rq_mmap_size;
+};
+
+struct uet_create_srq_cmd {
+	__u32 comp_mask;
+	__u32 reserved_20;
+};
+
+struct uet_create_srq_resp {
+	__u32 comp_mask;
+	__u32 num_entries;
+	__aligned_u64 mmap_offset;
+	__aligned_u64 mmap_size;
+};
+
+/*
+ * CQ resize: the kernel moves the unpolled CQEs into a new ring and
+ * returns it; the provider maps it and unmaps the old one.
+ */
+struct uet_resize_cq_cmd {
+	__u32 comp_mask;
+	__u32 reserved_20;
+};
+
+struct uet_resize_cq_resp {
+	__u32 comp_mask;
+	__u32 num_entries;
+	__aligned_u64 mmap_offset;
+	__aligned_u64 mmap_size;
 };
 
 struct uet_create_ah_resp {

@@ -5,6 +5,7 @@
 #ifndef _UET_H_
 #define _UET_H_
 
+#include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -25,7 +26,6 @@
  * it so a change can be judged against it.
  */
 enum uet_limits {
-	/* QPN = resource index (12 bits) << 12 | PIDonFEP (12 bits). */
 	UET_MAX_QP = 16384,		/* bounds per-device kernel memory */
 	UET_MAX_QP_WR = 16384,		/* SQ/RQ ring depth (power of two) */
 	UET_MAX_SGE = 16,		/* SGEs per WQE, fixed-size WQE slot */
@@ -42,6 +42,15 @@ enum uet_limits {
 	UET_GID_TBL_LEN = 16,		/* IPv4-mapped and IPv6 addresses */
 	UET_PKEY_TBL_LEN = 1,		/* default P_Key only, as on EFA */
 };
+
+/*
+ * A QPN is 24 bits; on the wire its high 12 bits are the resource index
+ * and its low 12 bits the PIDonFEP, as in the UEC verbs proposal.  RC and
+ * UD QPNs come from one device-wide space, so max_qp holds per process
+ * too; 0 and 1 are left out as verbs users expect.
+ */
+#define UET_QPN_MASK		GENMASK(23, 0)
+#define UET_QPN_MIN		2
 
 /* request_length is 32 bits on the wire; keep lengths positive as int. */
 #define UET_MAX_MSG_SIZE	BIT(31)
@@ -69,6 +78,10 @@ struct uet_dev {
 
 	atomic_t num_pds;
 	atomic_t num_cqs;
+	atomic_t num_qps;
+	atomic_t num_srqs;
+	struct xarray qps;		/* QPN -> struct uet_qp */
+	u32 qp_next;			/* cyclic QPN allocation */
 	struct xarray mrs;		/* key index -> struct uet_mr */
 	u32 mr_next;			/* cyclic index allocation */
 	atomic_t mr_tag;		/* low key byte, changes per MR */
@@ -78,6 +91,8 @@ struct uet_dev {
 
 struct uet_ucontext {
 	struct ib_ucontext ibucontext;
+	struct uet_mmap_entry *db;	/* the doorbell page */
+	struct uet_doorbell *doorbell;
 };
 
 struct uet_pd {
@@ -100,7 +115,17 @@ struct uet_mr {
 struct uet_cq {
 	struct ib_cq ibcq;
 	struct uet_queue queue;
-	spinlock_t lock;		/* serialises kernel producers */
+	spinlock_t lock;		/* serialises producers and resize */
+	u32 producer;			/* our copy of the index we own */
+	bool overflow;			/* IB_EVENT_CQ_ERR was raised */
+};
+
+/* A work queue the kernel consumes: an SQ, an RQ or an SRQ. */
+struct uet_wq {
+	struct uet_queue queue;
+	spinlock_t lock;		/* serialises consumers */
+	u32 consumer;			/* our copy of the index we own */
+	u32 max_sge;
 };
 
 /* An IP path: the fabric addresses UET packets of an AH travel between. */
@@ -110,13 +135,36 @@ struct uet_ip_path {
 	struct in6_addr daddr;
 };
 
-struct uet_ah {
-	struct ib_ah ibah;
-	u32 id;
+/* Where packets go: the IP path and the IP header fields of the GRH. */
+struct uet_av {
 	struct uet_ip_path path;
 	u8 traffic_class;
 	u8 hop_limit;
 	u32 flow_label;
+};
+
+struct uet_ah {
+	struct ib_ah ibah;
+	u32 id;
+	struct uet_av av;
+};
+
+struct uet_srq {
+	struct ib_srq ibsrq;
+	struct uet_wq rq;
+	struct mutex lock;		/* serialises modify and query */
+	u32 limit;			/* armed when non-zero */
+};
+
+struct uet_qp {
+	struct ib_qp ibqp;
+	struct uet_wq sq;
+	struct uet_wq rq;		/* unused with an SRQ */
+	struct mutex lock;		/* serialises state changes */
+	/* Every attribute as last set; what query_qp returns. */
+	struct ib_qp_attr attr;
+	struct uet_av av;		/* RC: the path to the peer */
+	enum ib_sig_type sq_sig_type;
 };
 
 static inline struct uet_dev *to_uet_dev(struct ib_device *ibdev)
@@ -144,6 +192,16 @@ static inline struct uet_cq *to_uet_cq(struct ib_cq *ibcq)
 	return container_of(ibcq, struct uet_cq, ibcq);
 }
 
+static inline struct uet_qp *to_uet_qp(struct ib_qp *ibqp)
+{
+	return container_of(ibqp, struct uet_qp, ibqp);
+}
+
+static inline struct uet_srq *to_uet_srq(struct ib_srq *ibsrq)
+{
+	return container_of(ibsrq, struct uet_srq, ibsrq);
+}
+
 static inline struct uet_ah *to_uet_ah(struct ib_ah *ibah)
 {
 	return container_of(ibah, struct uet_ah, ibah);
@@ -158,6 +216,8 @@ int uet_destroy_ah(struct ib_ah *ibah, u32 flags);
 int uet_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		  struct uverbs_attr_bundle *attrs);
 int uet_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+int uet_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata);
+int uet_cq_post(struct uet_cq *cq, const struct uet_cqe *cqe, bool solicited);
 
 /* uet_gid.c */
 void uet_gid_init(struct uet_dev *udev);
@@ -173,12 +233,34 @@ struct ib_mr *uet_get_dma_mr(struct ib_pd *ibpd, int access);
 int uet_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 
 /* uet_net.c */
+int uet_av_from_grh(struct uet_av *av, const struct ib_global_route *grh);
 int uet_path_check(struct uet_dev *udev, const struct uet_ip_path *p);
 
 /* uet_netdev.c */
 enum ib_port_state uet_port_state(struct uet_dev *udev);
 int uet_netdev_notifiers_register(void);
 void uet_netdev_notifiers_unregister(void);
+
+/* uet_qp.c */
+int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		  struct ib_udata *udata);
+int uet_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_udata *udata);
+int uet_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		 struct ib_qp_init_attr *init);
+int uet_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
+int uet_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		  const struct ib_send_wr **bad_wr);
+int uet_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		  const struct ib_recv_wr **bad_wr);
+
+/* uet_srq.c */
+int uet_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
+		   struct ib_udata *udata);
+int uet_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
+		   enum ib_srq_attr_mask mask, struct ib_udata *udata);
+int uet_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr);
+int uet_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata);
 
 /* uet_verbs.c */
 int uet_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,

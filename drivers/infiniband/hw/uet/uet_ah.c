@@ -1,41 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Address handles.  uet ports are neither IB nor RoCE, so an AH is its
- * GRH: the destination GID is the peer's IPv4-mapped or IPv6 address and
- * the source GID selects the local address.  The destination must be
- * reachable through the device's netdev when the AH is created.
+ * Address handles: an address vector (see uet_net.c) whose destination
+ * is reachable through the device's netdev when the AH is created.
  */
 #include "uet.h"
-
-static bool uet_addr_is_multicast(const struct in6_addr *a)
-{
-	if (ipv6_addr_v4mapped(a))
-		return ipv4_is_multicast(a->s6_addr32[3]);
-	return ipv6_addr_is_multicast(a);
-}
-
-static int uet_ah_set_path(struct uet_ah *ah, const struct ib_global_route *grh)
-{
-	struct uet_ip_path *p = &ah->path;
-
-	memcpy(&p->daddr, grh->dgid.raw, sizeof(p->daddr));
-	memcpy(&p->saddr, grh->sgid_attr->gid.raw, sizeof(p->saddr));
-	p->ipv4 = ipv6_addr_v4mapped(&p->daddr);
-
-	if (ipv6_addr_any(&p->daddr) ||
-	    (p->ipv4 && !p->daddr.s6_addr32[3]))
-		return -EINVAL;
-	if (uet_addr_is_multicast(&p->daddr))
-		return -EOPNOTSUPP;
-	/* One address family per packet. */
-	if (p->ipv4 != ipv6_addr_v4mapped(&p->saddr))
-		return -EINVAL;
-
-	ah->traffic_class = grh->traffic_class;
-	ah->hop_limit = grh->hop_limit;
-	ah->flow_label = grh->flow_label;
-	return 0;
-}
 
 int uet_create_user_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
 		       struct ib_udata *udata)
@@ -51,21 +19,20 @@ int uet_create_user_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
 		ibdev_dbg(ibdev, "create_ah: unknown udata input\n");
 		return -EINVAL;
 	}
-	if (!(rdma_ah_get_ah_flags(attr) & IB_AH_GRH) ||
-	    !rdma_ah_read_grh(attr)->sgid_attr) {
+	if (!(rdma_ah_get_ah_flags(attr) & IB_AH_GRH)) {
 		ibdev_dbg(ibdev, "create_ah: a GRH with a source GID is required\n");
 		return -EINVAL;
 	}
-	err = uet_ah_set_path(ah, rdma_ah_read_grh(attr));
+	err = uet_av_from_grh(&ah->av, rdma_ah_read_grh(attr));
 	if (err) {
 		ibdev_dbg(ibdev, "create_ah: bad destination %pI6 (%d)\n",
 			  rdma_ah_read_grh(attr)->dgid.raw, err);
 		return err;
 	}
-	err = uet_path_check(udev, &ah->path);
+	err = uet_path_check(udev, &ah->av.path);
 	if (err) {
 		ibdev_dbg(ibdev, "create_ah: %pI6 unreachable (%d)\n",
-			  &ah->path.daddr, err);
+			  &ah->av.path.daddr, err);
 		return err;
 	}
 

@@ -25,8 +25,10 @@ static void uet_dealloc_driver(struct ib_device *ibdev)
 	/* The core destroyed every MR and AH before this. */
 	WARN_ON(!xa_empty(&udev->mrs));
 	WARN_ON(!xa_empty(&udev->ahs));
+	WARN_ON(!xa_empty(&udev->qps));
 	xa_destroy(&udev->mrs);
 	xa_destroy(&udev->ahs);
+	xa_destroy(&udev->qps);
 }
 
 static const struct ib_device_ops uet_dev_ops = {
@@ -37,6 +39,8 @@ static const struct ib_device_ops uet_dev_ops = {
 	.alloc_pd = uet_alloc_pd,
 	.alloc_ucontext = uet_alloc_ucontext,
 	.create_cq = uet_create_cq,
+	.create_qp = uet_create_qp,
+	.create_srq = uet_create_srq,
 	.create_user_ah = uet_create_user_ah,
 	.dealloc_driver = uet_dealloc_driver,
 	.dealloc_pd = uet_dealloc_pd,
@@ -44,20 +48,31 @@ static const struct ib_device_ops uet_dev_ops = {
 	.dereg_mr = uet_dereg_mr,
 	.destroy_ah = uet_destroy_ah,
 	.destroy_cq = uet_destroy_cq,
+	.destroy_qp = uet_destroy_qp,
+	.destroy_srq = uet_destroy_srq,
 	.get_dma_mr = uet_get_dma_mr,
 	.get_link_layer = uet_get_link_layer,
 	.get_port_immutable = uet_get_port_immutable,
 	.mmap = uet_mmap,
 	.mmap_free = uet_mmap_free,
+	.modify_qp = uet_modify_qp,
+	.modify_srq = uet_modify_srq,
+	.post_recv = uet_post_recv,
+	.post_send = uet_post_send,
 	.query_device = uet_query_device,
 	.query_gid = uet_query_gid,
 	.query_pkey = uet_query_pkey,
 	.query_port = uet_query_port,
+	.query_qp = uet_query_qp,
+	.query_srq = uet_query_srq,
 	.reg_user_mr = uet_reg_user_mr,
+	.resize_cq = uet_resize_cq,
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, uet_ah, ibah),
 	INIT_RDMA_OBJ_SIZE(ib_cq, uet_cq, ibcq),
 	INIT_RDMA_OBJ_SIZE(ib_pd, uet_pd, ibpd),
+	INIT_RDMA_OBJ_SIZE(ib_qp, uet_qp, ibqp),
+	INIT_RDMA_OBJ_SIZE(ib_srq, uet_srq, ibsrq),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, uet_ucontext, ibucontext),
 };
 
@@ -72,11 +87,15 @@ static int uet_dev_init(struct uet_dev *udev, struct net_device *ndev)
 	ibdev->num_comp_vectors = 1;
 	addrconf_addr_eui48((u8 *)&ibdev->node_guid, ndev->dev_addr);
 	strscpy(ibdev->node_desc, "uet", sizeof(ibdev->node_desc));
+	/* The doorbell kicks: POST_SEND and POST_RECV without WRs. */
+	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
+				  BIT_ULL(IB_USER_VERBS_CMD_POST_RECV);
 	ib_set_device_ops(ibdev, &uet_dev_ops);
 	/* Before anything can fail: dealloc_driver undoes it. */
 	uet_gid_init(udev);
 	xa_init_flags(&udev->mrs, XA_FLAGS_ALLOC1);
 	xa_init_flags(&udev->ahs, XA_FLAGS_ALLOC1);
+	xa_init_flags(&udev->qps, XA_FLAGS_ALLOC);
 
 	err = ib_device_set_netdev(ibdev, ndev, UET_PORT);
 	if (err)

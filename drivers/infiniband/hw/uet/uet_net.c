@@ -1,12 +1,57 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * IP paths of a uet device: which destinations its netdev reaches.
+ * IP paths of a uet device: address vectors built from a GRH, and which
+ * destinations its netdev reaches.
+ *
+ * uet ports are neither IB nor RoCE, so an address vector is its GRH: the
+ * destination GID is the peer's IPv4-mapped or IPv6 address and the
+ * source GID selects the local address.
  */
 #include <net/ip6_route.h>
 #include <net/ipv6_stubs.h>
 #include <net/route.h>
 
 #include "uet.h"
+
+static bool uet_addr_is_multicast(const struct in6_addr *a)
+{
+	if (ipv6_addr_v4mapped(a))
+		return ipv4_is_multicast(a->s6_addr32[3]);
+	return ipv6_addr_is_multicast(a);
+}
+
+/**
+ * uet_av_from_grh - the address vector a GRH describes
+ * @av: filled in
+ * @grh: with its source GID attribute resolved by the core
+ *
+ * Return: 0; -EINVAL for a missing or mixed-family address; -EOPNOTSUPP
+ * for a multicast destination.
+ */
+int uet_av_from_grh(struct uet_av *av, const struct ib_global_route *grh)
+{
+	struct uet_ip_path *p = &av->path;
+
+	if (!grh->sgid_attr)
+		return -EINVAL;
+	memcpy(&p->daddr, grh->dgid.raw, sizeof(p->daddr));
+	memcpy(&p->saddr, grh->sgid_attr->gid.raw, sizeof(p->saddr));
+	p->ipv4 = ipv6_addr_v4mapped(&p->daddr);
+
+	if (ipv6_addr_any(&p->daddr) ||
+	    (p->ipv4 && !p->daddr.s6_addr32[3]))
+		return -EINVAL;
+	if (uet_addr_is_multicast(&p->daddr))
+		return -EOPNOTSUPP;
+	/* One address family per packet. */
+	if (p->ipv4 != ipv6_addr_v4mapped(&p->saddr))
+		return -EINVAL;
+
+	av->traffic_class = grh->traffic_class;
+	av->hop_limit = grh->hop_limit;
+	av->flow_label = grh->flow_label;
+	return 0;
+}
 
 static int uet_path_route4(struct uet_dev *udev, const struct uet_ip_path *p)
 {

@@ -17,17 +17,22 @@ static struct uet_mmap_entry *to_uet_mmap(struct rdma_user_mmap_entry *e)
 	return container_of(e, struct uet_mmap_entry, rdma_entry);
 }
 
-int uet_queue_init(struct ib_ucontext *uctx, struct uet_queue *q,
-		   u32 entries, u32 entry_size)
+/**
+ * uet_mmap_alloc - zeroed memory user space can map once
+ * @uctx: the context whose file maps it
+ * @size: bytes, a multiple of PAGE_SIZE
+ *
+ * Return: the entry, or an ERR_PTR.  rdma_user_mmap_entry_remove() ends
+ * it; the memory goes when the last mapping does (uet_mmap_free).
+ */
+struct uet_mmap_entry *uet_mmap_alloc(struct ib_ucontext *uctx, size_t size)
 {
-	size_t size = PAGE_ALIGN(UET_QUEUE_HDR_SIZE +
-				 (size_t)entries * entry_size);
 	struct uet_mmap_entry *entry;
 	int err;
 
 	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
 	if (!entry)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	entry->kva = vmalloc_user(size);
 	if (!entry->kva) {
 		err = -ENOMEM;
@@ -36,19 +41,30 @@ int uet_queue_init(struct ib_ucontext *uctx, struct uet_queue *q,
 	err = rdma_user_mmap_entry_insert(uctx, &entry->rdma_entry, size);
 	if (err)
 		goto err_free_mem;
+	return entry;
 
+err_free_mem:
+	vfree(entry->kva);
+err_free_entry:
+	kfree(entry);
+	return ERR_PTR(err);
+}
+
+int uet_queue_init(struct ib_ucontext *uctx, struct uet_queue *q,
+		   u32 entries, u32 entry_size)
+{
+	struct uet_mmap_entry *entry;
+
+	entry = uet_mmap_alloc(uctx, PAGE_ALIGN(UET_QUEUE_HDR_SIZE +
+						(size_t)entries * entry_size));
+	if (IS_ERR(entry))
+		return PTR_ERR(entry);
 	q->mmap = entry;
 	q->hdr = entry->kva;
 	q->buf = entry->kva + UET_QUEUE_HDR_SIZE;
 	q->entries = entries;
 	q->entry_size = entry_size;
 	return 0;
-
-err_free_mem:
-	vfree(entry->kva);
-err_free_entry:
-	kfree(entry);
-	return err;
 }
 
 /* The memory goes when the last mapping does (uet_mmap_free). */

@@ -30,11 +30,17 @@ struct uet_mmap_entry {
 	atomic_t mapped;
 };
 
+struct uet_mmap_entry *uet_mmap_alloc(struct ib_ucontext *uctx, size_t size);
 int uet_queue_init(struct ib_ucontext *uctx, struct uet_queue *q,
 		   u32 entries, u32 entry_size);
 void uet_queue_fini(struct uet_queue *q);
 u64 uet_queue_mmap_offset(const struct uet_queue *q);
 size_t uet_queue_size(const struct uet_queue *q);
+
+static inline void *uet_queue_slot(const struct uet_queue *q, u32 index)
+{
+	return q->buf + (size_t)(index & (q->entries - 1)) * q->entry_size;
+}
 
 int uet_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma);
 void uet_mmap_free(struct rdma_user_mmap_entry *rdma_entry);

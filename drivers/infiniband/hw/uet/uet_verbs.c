@@ -45,8 +45,8 @@ int uet_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 	attr->page_size_cap = PAGE_SIZE;
 	attr->max_qp = UET_MAX_QP;
 	attr->max_qp_wr = UET_MAX_QP_WR;
+	/* No SRQ resize: its ring is mapped by the process at a fixed size. */
 	attr->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN |
-				 IB_DEVICE_SRQ_RESIZE |
 				 IB_DEVICE_SYS_IMAGE_GUID;
 	attr->max_send_sge = UET_MAX_SGE;
 	attr->max_recv_sge = UET_MAX_SGE;
@@ -115,12 +115,16 @@ enum rdma_link_layer uet_get_link_layer(struct ib_device *ibdev, u32 port)
 	return IB_LINK_LAYER_ETHERNET;
 }
 
-int uet_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata)
+/* A context owns the doorbell page its send queues share. */
+int uet_alloc_ucontext(struct ib_ucontext *ibuctx, struct ib_udata *udata)
 {
+	struct uet_ucontext *uctx = to_uet_ucontext(ibuctx);
 	struct uet_alloc_ucontext_resp resp = {};
 	struct uet_alloc_ucontext_cmd cmd = {};
-	struct ib_device *ibdev = uctx->device;
+	struct ib_device *ibdev = ibuctx->device;
 	int err;
+
+	BUILD_BUG_ON(sizeof(struct uet_doorbell) > PAGE_SIZE);
 
 	err = uet_udata_get_cmd(udata, &cmd, sizeof(cmd));
 	if (err) {
@@ -137,13 +141,24 @@ int uet_alloc_ucontext(struct ib_ucontext *uctx, struct ib_udata *udata)
 		return -EOPNOTSUPP;
 	}
 
-	return ib_copy_to_udata(udata, &resp,
-				min(sizeof(resp), udata->outlen));
+	uctx->db = uet_mmap_alloc(ibuctx, PAGE_SIZE);
+	if (IS_ERR(uctx->db))
+		return PTR_ERR(uctx->db);
+	uctx->doorbell = uctx->db->kva;
+	/* The send engine starts asleep: the first post must kick it. */
+	WRITE_ONCE(uctx->doorbell->flags, UET_DB_NEED_WAKEUP);
+
+	resp.db_mmap_offset = rdma_user_mmap_get_offset(&uctx->db->rdma_entry);
+	resp.db_mmap_size = PAGE_SIZE;
+	err = ib_copy_to_udata(udata, &resp, min(sizeof(resp), udata->outlen));
+	if (err)
+		rdma_user_mmap_entry_remove(&uctx->db->rdma_entry);
+	return err;
 }
 
-/* Required by the core; a context owns nothing of its own yet. */
-void uet_dealloc_ucontext(struct ib_ucontext *uctx)
+void uet_dealloc_ucontext(struct ib_ucontext *ibuctx)
 {
+	rdma_user_mmap_entry_remove(&to_uet_ucontext(ibuctx)->db->rdma_entry);
 }
 
 int uet_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
