@@ -22,7 +22,7 @@ result() {
 }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..7"
 
 bash "$TOP/scripts/rdma-core-v44/check.sh" >"$B/logs/rdma-core-abi.log" 2>&1
 result $? "provider ABI declaration: v44.0 layouts, all 71 IBVERBS_PRIVATE_34 symbols bound"
@@ -56,5 +56,25 @@ cp "$B/ksft/MAINTAINERS" "$t/" &&
 		<"$TOP/scripts/in-tree/0001-RDMA-uet-hook-the-driver-into-the-build.patch"
 result $? "in-tree Kconfig/Makefile/MAINTAINERS hunks apply to linux-source-6.12"
 rm -rf "$t"
+
+# The SQ ring and doorbell protocol: the provider's uet_queue.h against a
+# model of the kernel's send engine, two threads.  Its own TAP results
+# are nested under this step's.
+RD=$B/unit/ring_doorbell
+mkdir -p "$B/unit"
+gcc -O2 -pthread -Wall -Wextra -Werror -I"$TOP/providers/uet" \
+	-I"$TOP/include/uapi" -o "$RD" "$TOP/tests/unit/ring_doorbell.c" \
+	>"$B/logs/ring-doorbell-build.log" 2>&1
+built=$?
+result $built "ring/doorbell unit test builds with -Wall -Wextra -Werror"
+
+if [ $built -eq 0 ]; then
+	"$RD" >"$B/logs/ring-doorbell.log" 2>&1
+	rc=$?
+else
+	rc=1
+fi
+sed 's/^/# /' "$B/logs/ring-doorbell.log" 2>/dev/null
+result $rc "ring/doorbell protocol: two threads, millions of WQEs, nothing lost, stranded or kicked for nothing"
 
 exit $((fails > 0))

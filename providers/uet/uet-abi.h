@@ -20,4 +20,16 @@ DECLARE_DRV_CMD(uet_cmd_create_ah, IB_USER_VERBS_CMD_CREATE_AH,
 DECLARE_DRV_CMD(uet_cmd_create_cq, IB_USER_VERBS_CMD_CREATE_CQ,
 		uet_create_cq_cmd, uet_create_cq_resp);
 
+DECLARE_DRV_CMD(uet_cmd_create_cq_ex, IB_USER_VERBS_EX_CMD_CREATE_CQ,
+		uet_create_cq_cmd, uet_create_cq_resp);
+
+DECLARE_DRV_CMD(uet_cmd_resize_cq, IB_USER_VERBS_CMD_RESIZE_CQ,
+		uet_resize_cq_cmd, uet_resize_cq_resp);
+
+DECLARE_DRV_CMD(uet_cmd_create_qp, IB_USER_VERBS_EX_CMD_CREATE_QP,
+		uet_create_qp_cmd, uet_create_qp_resp);
+
+DECLARE_DRV_CMD(uet_cmd_create_srq, IB_USER_VERBS_CMD_CREATE_XSRQ,
+		uet_create_srq_cmd, uet_create_srq_resp);
+
 #endif /* __UET_ABI_H__ */

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * rdma-core provider for the uet kernel driver: device matching and
- * context set-up.
+ * context set-up, with the context's doorbell page.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "uet.h"
 #include "uet-abi.h"
@@ -15,10 +16,28 @@ static const struct verbs_match_ent uet_match_table[] = {
 	{},
 };
 
+/* Every SQ of the context reads the send engine's NEED_WAKEUP here. */
+static int uet_map_doorbell(struct uet_context *ctx, int cmd_fd,
+			    const struct uet_alloc_ucontext_resp *resp)
+{
+	void *map;
+
+	if (resp->db_mmap_size < sizeof(*ctx->db))
+		return EINVAL;
+	map = mmap(NULL, resp->db_mmap_size, PROT_READ | PROT_WRITE,
+		   MAP_SHARED, cmd_fd, resp->db_mmap_offset);
+	if (map == MAP_FAILED)
+		return errno;
+	ctx->db = map;
+	ctx->db_map_size = resp->db_mmap_size;
+	return 0;
+}
+
 static void uet_free_context(struct ibv_context *ibctx)
 {
 	struct uet_context *ctx = to_uet_ctx(ibctx);
 
+	munmap(ctx->db, ctx->db_map_size);
 	verbs_uninit_context(&ctx->vctx);
 	free(ctx);
 }
@@ -27,16 +46,31 @@ static const struct verbs_context_ops uet_ctx_ops = {
 	.alloc_pd = uet_alloc_pd,
 	.create_ah = uet_create_ah,
 	.create_cq = uet_create_cq,
+	.create_cq_ex = uet_create_cq_ex,
+	.create_qp = uet_create_qp,
+	.create_qp_ex = uet_create_qp_ex,
+	.create_srq = uet_create_srq,
+	.create_srq_ex = uet_create_srq_ex,
 	.dealloc_pd = uet_dealloc_pd,
 	.dereg_mr = uet_dereg_mr,
 	.destroy_ah = uet_destroy_ah,
 	.destroy_cq = uet_destroy_cq,
+	.destroy_qp = uet_destroy_qp,
+	.destroy_srq = uet_destroy_srq,
 	.free_context = uet_free_context,
+	.modify_qp = uet_modify_qp,
+	.modify_srq = uet_modify_srq,
 	.poll_cq = uet_poll_cq,
+	.post_recv = uet_post_recv,
+	.post_send = uet_post_send,
+	.post_srq_recv = uet_post_srq_recv,
 	.query_device_ex = uet_query_device_ex,
 	.query_port = uet_query_port,
+	.query_qp = uet_query_qp,
+	.query_srq = uet_query_srq,
 	.reg_mr = uet_reg_mr,
 	.req_notify_cq = uet_req_notify_cq,
+	.resize_cq = uet_resize_cq,
 };
 
 static struct verbs_context *uet_alloc_context(struct ibv_device *ibdev,
@@ -45,15 +79,23 @@ static struct verbs_context *uet_alloc_context(struct ibv_device *ibdev,
 	struct uet_cmd_get_context_resp resp = {};
 	struct uet_cmd_get_context cmd = {};
 	struct uet_context *ctx;
+	int err;
 
 	ctx = verbs_init_and_alloc_context(ibdev, cmd_fd, ctx, vctx,
 					   RDMA_DRIVER_UET);
 	if (!ctx)
 		return NULL;
 
-	if (ibv_cmd_get_context(&ctx->vctx, &cmd.ibv_cmd, sizeof(cmd),
-				&resp.ibv_resp, sizeof(resp)))
+	err = ibv_cmd_get_context(&ctx->vctx, &cmd.ibv_cmd, sizeof(cmd),
+				  &resp.ibv_resp, sizeof(resp));
+	if (err)
 		goto err_uninit;
+	err = uet_map_doorbell(ctx, cmd_fd, &resp.drv_payload);
+	if (err) {
+		verbs_err(&ctx->vctx, "cannot map the doorbell page: %s\n",
+			  strerror(err));
+		goto err_uninit;
+	}
 
 	verbs_set_ops(&ctx->vctx, &uet_ctx_ops);
 	return &ctx->vctx;
@@ -61,6 +103,7 @@ static struct verbs_context *uet_alloc_context(struct ibv_device *ibdev,
 err_uninit:
 	verbs_uninit_context(&ctx->vctx);
 	free(ctx);
+	errno = err;
 	return NULL;
 }
 

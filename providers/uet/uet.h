@@ -3,46 +3,68 @@
 #define __UET_H__
 
 #include <pthread.h>
-#include <stdatomic.h>
 
 #include <infiniband/driver.h>
 #include <rdma/uet-abi.h>
 
-/* A queue mapped from the kernel (layout and rules in rdma/uet-abi.h). */
-struct uet_queue {
-	struct uet_queue_hdr *hdr;
-	void *buf;
-	uint32_t entries;		/* a power of two */
-	size_t map_size;
-};
-
-static inline void *uet_queue_slot(const struct uet_queue *q, uint32_t idx,
-				   size_t entry_size)
-{
-	return (char *)q->buf + (size_t)(idx & (q->entries - 1)) * entry_size;
-}
-
-static inline uint32_t uet_load_acquire(const uint32_t *p)
-{
-	return atomic_load_explicit((_Atomic uint32_t *)p,
-				    memory_order_acquire);
-}
-
-static inline void uet_store_release(uint32_t *p, uint32_t v)
-{
-	atomic_store_explicit((_Atomic uint32_t *)p, v, memory_order_release);
-}
+#include "uet_queue.h"
 
 struct uet_cq {
 	struct verbs_cq vcq;
 	struct uet_queue queue;
 	uint32_t consumer;		/* our copy of the index we own */
 	pthread_spinlock_t lock;
+	/* ibv_cq_ex: the CQE handed out last, read by ibv_wc_read_*() */
+	const struct uet_cqe *cur;
 };
 
 static inline struct uet_cq *to_uet_cq(struct ibv_cq *ibcq)
 {
 	return container_of(ibcq, struct uet_cq, vcq.cq);
+}
+
+static inline struct uet_cq *to_uet_cq_ex(struct ibv_cq_ex *ibcq)
+{
+	return container_of(ibcq, struct uet_cq, vcq.cq_ex);
+}
+
+/* A ring we post to: an SQ, an RQ or an SRQ. */
+struct uet_wq {
+	struct uet_queue queue;
+	uint32_t producer;		/* our copy of the index we own */
+	uint32_t max_sge;
+	pthread_spinlock_t lock;
+};
+
+struct uet_qp {
+	struct verbs_qp vqp;
+	struct uet_wq sq;
+	struct uet_wq rq;		/* not mapped when the QP uses an SRQ */
+	uint32_t max_inline;
+	/* ibv_wr_*(): the batch built under sq.lock since wr_start() */
+	struct uet_send_wqe *wr_wqe;	/* the WQE the setters complete */
+	uint32_t wr_producer;		/* sq.producer once it is posted */
+	int wr_err;			/* set: wr_complete() posts nothing */
+};
+
+static inline struct uet_qp *to_uet_qp(struct ibv_qp *ibqp)
+{
+	return container_of(ibqp, struct uet_qp, vqp.qp);
+}
+
+static inline struct uet_qp *to_uet_qp_ex(struct ibv_qp_ex *ibqp)
+{
+	return container_of(ibqp, struct uet_qp, vqp.qp_ex);
+}
+
+struct uet_srq {
+	struct verbs_srq vsrq;
+	struct uet_wq rq;
+};
+
+static inline struct uet_srq *to_uet_srq(struct ibv_srq *ibsrq)
+{
+	return container_of(ibsrq, struct uet_srq, vsrq.srq);
 }
 
 struct uet_device {
@@ -52,6 +74,8 @@ struct uet_device {
 
 struct uet_context {
 	struct verbs_context vctx;
+	struct uet_doorbell *db;	/* mapped, shared by all our SQs */
+	size_t db_map_size;
 };
 
 struct uet_ah {
@@ -85,14 +109,51 @@ struct ibv_mr *uet_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
 			  uint64_t hca_va, int access);
 int uet_dereg_mr(struct verbs_mr *vmr);
 struct ibv_ah *uet_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
+int uet_destroy_ah(struct ibv_ah *ah);
+int uet_queue_map(struct ibv_context *ibctx, struct uet_queue *q,
+		  uint64_t offset, size_t size, uint32_t entries,
+		  size_t entry_size);
+void uet_queue_unmap(struct uet_queue *q);
+int uet_wq_init(struct ibv_context *ibctx, struct uet_wq *wq, uint64_t offset,
+		size_t size, uint32_t entries, size_t entry_size,
+		uint32_t max_sge);
+void uet_wq_fini(struct uet_wq *wq);
+
 struct ibv_cq *uet_create_cq(struct ibv_context *ibctx, int cqe,
 			     struct ibv_comp_channel *channel, int comp_vector);
+struct ibv_cq_ex *uet_create_cq_ex(struct ibv_context *ibctx,
+				   struct ibv_cq_init_attr_ex *attr);
+int uet_resize_cq(struct ibv_cq *ibcq, int cqe);
 int uet_destroy_cq(struct ibv_cq *ibcq);
 int uet_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
 int uet_req_notify_cq(struct ibv_cq *ibcq, int solicited_only);
-int uet_queue_map(struct ibv_context *ibctx, struct uet_queue *q,
-		  uint64_t offset, size_t size, uint32_t entries);
-void uet_queue_unmap(struct uet_queue *q);
-int uet_destroy_ah(struct ibv_ah *ah);
+void uet_cq_ex_init(struct uet_cq *cq);
+
+struct ibv_qp *uet_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr);
+struct ibv_qp *uet_create_qp_ex(struct ibv_context *ibctx,
+				struct ibv_qp_init_attr_ex *attr);
+int uet_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
+		  int attr_mask);
+int uet_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int attr_mask,
+		 struct ibv_qp_init_attr *init_attr);
+int uet_destroy_qp(struct ibv_qp *ibqp);
+
+struct ibv_srq *uet_create_srq(struct ibv_pd *pd,
+			       struct ibv_srq_init_attr *attr);
+struct ibv_srq *uet_create_srq_ex(struct ibv_context *ibctx,
+				  struct ibv_srq_init_attr_ex *attr);
+int uet_modify_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr,
+		   int attr_mask);
+int uet_query_srq(struct ibv_srq *ibsrq, struct ibv_srq_attr *attr);
+int uet_destroy_srq(struct ibv_srq *ibsrq);
+
+int uet_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
+		  struct ibv_send_wr **bad_wr);
+int uet_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
+		  struct ibv_recv_wr **bad_wr);
+int uet_post_srq_recv(struct ibv_srq *ibsrq, struct ibv_recv_wr *wr,
+		      struct ibv_recv_wr **bad_wr);
+bool uet_send_ops_supported(enum ibv_qp_type qp_type, uint64_t send_ops);
+void uet_qp_ex_init(struct uet_qp *qp, uint64_t send_ops);
 
 #endif /* __UET_H__ */

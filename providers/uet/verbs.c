@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * uet provider control path: device and port queries, PDs, MRs, AHs.
+ * uet provider control path: device and port queries, PDs, MRs, AHs,
+ * CQs, and the mapping of the rings the kernel makes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -117,11 +118,14 @@ int uet_destroy_ah(struct ibv_ah *ibah)
 }
 
 int uet_queue_map(struct ibv_context *ibctx, struct uet_queue *q,
-		  uint64_t offset, size_t size, uint32_t entries)
+		  uint64_t offset, size_t size, uint32_t entries,
+		  size_t entry_size)
 {
 	void *map;
 
-	if (!entries || entries & (entries - 1))
+	/* Never index past what is mapped, whatever the kernel said. */
+	if (!entries || entries & (entries - 1) ||
+	    size < UET_QUEUE_HDR_SIZE + (size_t)entries * entry_size)
 		return EINVAL;
 	map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		   ibctx->cmd_fd, offset);
@@ -137,6 +141,47 @@ int uet_queue_map(struct ibv_context *ibctx, struct uet_queue *q,
 void uet_queue_unmap(struct uet_queue *q)
 {
 	munmap(q->hdr, q->map_size);
+}
+
+/* Map a ring we post to, whose WQEs hold at most @max_sge SGEs. */
+int uet_wq_init(struct ibv_context *ibctx, struct uet_wq *wq, uint64_t offset,
+		size_t size, uint32_t entries, size_t entry_size,
+		uint32_t max_sge)
+{
+	int err;
+
+	if (max_sge > UET_WQE_MAX_SGE)
+		return EINVAL;
+	err = uet_queue_map(ibctx, &wq->queue, offset, size, entries,
+			    entry_size);
+	if (err)
+		return err;
+	wq->producer = 0;
+	wq->max_sge = max_sge;
+	pthread_spin_init(&wq->lock, PTHREAD_PROCESS_PRIVATE);
+	return 0;
+}
+
+void uet_wq_fini(struct uet_wq *wq)
+{
+	pthread_spin_destroy(&wq->lock);
+	uet_queue_unmap(&wq->queue);
+}
+
+/* Map the CQ ring the kernel made and make the CQ ready for polling. */
+static int uet_cq_init(struct ibv_context *ibctx, struct uet_cq *cq,
+		       const struct uet_create_cq_resp *resp)
+{
+	int err;
+
+	err = uet_queue_map(ibctx, &cq->queue, resp->mmap_offset,
+			    resp->mmap_size, resp->num_entries,
+			    sizeof(struct uet_cqe));
+	if (err)
+		return err;
+	pthread_spin_init(&cq->lock, PTHREAD_PROCESS_PRIVATE);
+	uet_cq_ex_init(cq);
+	return 0;
 }
 
 struct ibv_cq *uet_create_cq(struct ibv_context *ibctx, int cqe,
@@ -156,12 +201,9 @@ struct ibv_cq *uet_create_cq(struct ibv_context *ibctx, int cqe,
 	if (err)
 		goto err_free;
 
-	err = uet_queue_map(ibctx, &cq->queue, resp.drv_payload.mmap_offset,
-			    resp.drv_payload.mmap_size,
-			    resp.drv_payload.num_entries);
+	err = uet_cq_init(ibctx, cq, &resp.drv_payload);
 	if (err)
 		goto err_destroy;
-	pthread_spin_init(&cq->lock, PTHREAD_PROCESS_PRIVATE);
 	return &cq->vcq.cq;
 
 err_destroy:
@@ -170,6 +212,85 @@ err_free:
 	free(cq);
 	errno = err;
 	return NULL;
+}
+
+enum {
+	/* Everything a struct uet_cqe holds; no timestamps. */
+	UET_CQ_WC_FLAGS = IBV_WC_STANDARD_FLAGS,
+	UET_CQ_INIT_ATTR_MASK = IBV_CQ_INIT_ATTR_MASK_FLAGS,
+	/* A hint we need not act on; overruns are always reported. */
+	UET_CQ_CREATE_FLAGS = IBV_CREATE_CQ_ATTR_SINGLE_THREADED,
+};
+
+struct ibv_cq_ex *uet_create_cq_ex(struct ibv_context *ibctx,
+				   struct ibv_cq_init_attr_ex *attr)
+{
+	struct uet_cmd_create_cq_ex_resp resp = {};
+	struct uet_cmd_create_cq_ex cmd = {};
+	struct uet_cq *cq;
+	int err;
+
+	if (attr->wc_flags & ~(uint64_t)UET_CQ_WC_FLAGS ||
+	    !check_comp_mask(attr->comp_mask, UET_CQ_INIT_ATTR_MASK) ||
+	    (attr->comp_mask & IBV_CQ_INIT_ATTR_MASK_FLAGS &&
+	     attr->flags & ~UET_CQ_CREATE_FLAGS)) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+
+	cq = calloc(1, sizeof(*cq));
+	if (!cq)
+		return NULL;
+	err = ibv_cmd_create_cq_ex(ibctx, attr, &cq->vcq, &cmd.ibv_cmd,
+				   sizeof(cmd), &resp.ibv_resp, sizeof(resp),
+				   0);
+	if (err)
+		goto err_free;
+
+	err = uet_cq_init(ibctx, cq, &resp.drv_payload);
+	if (err)
+		goto err_destroy;
+	return &cq->vcq.cq_ex;
+
+err_destroy:
+	ibv_cmd_destroy_cq(&cq->vcq.cq);
+err_free:
+	free(cq);
+	errno = err;
+	return NULL;
+}
+
+int uet_resize_cq(struct ibv_cq *ibcq, int cqe)
+{
+	struct uet_cmd_resize_cq_resp resp = {};
+	struct uet_cmd_resize_cq cmd = {};
+	struct uet_cq *cq = to_uet_cq(ibcq);
+	struct uet_queue ring;
+	int err;
+
+	/*
+	 * The kernel moves the unpolled CQEs to the start of a new ring.
+	 * Pollers stay off both rings until we follow it there; what they
+	 * consumed is already published, the kernel copies from there.
+	 */
+	pthread_spin_lock(&cq->lock);
+	err = ibv_cmd_resize_cq(ibcq, cqe, &cmd.ibv_cmd, sizeof(cmd),
+				&resp.ibv_resp, sizeof(resp));
+	if (err)
+		goto out;
+	err = uet_queue_map(ibcq->context, &ring,
+			    resp.drv_payload.mmap_offset,
+			    resp.drv_payload.mmap_size,
+			    resp.drv_payload.num_entries,
+			    sizeof(struct uet_cqe));
+	if (err)
+		goto out;
+	uet_queue_unmap(&cq->queue);
+	cq->queue = ring;
+	cq->consumer = 0;
+out:
+	pthread_spin_unlock(&cq->lock);
+	return err;
 }
 
 int uet_destroy_cq(struct ibv_cq *ibcq)
