@@ -6,7 +6,11 @@
 #define _UET_VERBS_UTIL_H_
 
 #include <arpa/inet.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <infiniband/verbs.h>
 
@@ -52,6 +56,78 @@ static inline int uet_find_gid(struct ibv_context *ctx, const char *addr)
 		    !memcmp(&gid, &want, sizeof(gid)))
 			return i;
 	return -1;
+}
+
+/* The GID table follows the addresses asynchronously: wait up to 5 s. */
+static inline int uet_wait_gid(struct ibv_context *ctx, const char *addr)
+{
+	int i, idx = -1;
+
+	for (i = 0; i < 50 && idx < 0; i++) {
+		idx = uet_find_gid(ctx, addr);
+		if (idx < 0)
+			usleep(100000);
+	}
+	return idx;
+}
+
+static inline long long uet_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Poll @cq until @n completions are in @wc or @ms milliseconds have
+ * passed; returns how many were read, or a negative poll_cq error.
+ */
+static inline int uet_poll_n(struct ibv_cq *cq, int n, struct ibv_wc *wc,
+			     int ms)
+{
+	long long end = uet_now_ms() + ms;
+	int got = 0, r;
+
+	while (got < n) {
+		r = ibv_poll_cq(cq, n - got, wc + got);
+		if (r < 0)
+			return r;
+		got += r;
+		if (got < n) {
+			if (uet_now_ms() > end)
+				break;
+			usleep(1000);
+		}
+	}
+	return got;
+}
+
+/*
+ * Wait up to @ms milliseconds for an async event of @type about @obj (a
+ * QP, CQ or SRQ; NULL for any), acknowledging every event read on the
+ * way.  True if it arrived.
+ */
+static inline bool uet_wait_async(struct ibv_context *ctx,
+				  enum ibv_event_type type, const void *obj,
+				  int ms)
+{
+	struct pollfd pfd = { .fd = ctx->async_fd, .events = POLLIN };
+	long long end = uet_now_ms() + ms;
+	struct ibv_async_event ev;
+	bool found = false;
+	long long left;
+
+	while (!found && (left = end - uet_now_ms()) > 0) {
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		if (ibv_get_async_event(ctx, &ev))
+			break;
+		found = ev.event_type == type &&
+			(!obj || (const void *)ev.element.qp == obj);
+		ibv_ack_async_event(&ev);
+	}
+	return found;
 }
 
 #endif /* _UET_VERBS_UTIL_H_ */
