@@ -5,9 +5,13 @@
 #ifndef _UET_H_
 #define _UET_H_
 
+#include <linux/completion.h>
+#include <linux/hashtable.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
+#include <linux/timer.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <net/ipv6.h>
@@ -52,6 +56,19 @@ enum uet_limits {
 #define UET_QPN_MASK		GENMASK(23, 0)
 #define UET_QPN_MIN		2
 
+/* The JobID of RC and UD traffic: the device's default job. */
+#define UET_DEFAULT_JOB		0
+
+/*
+ * header_data of a SEND or WRITE: the immediate in its low 32 bits, and
+ * whether there is one and whether the completion is solicited above it.
+ */
+#define UET_HDATA_IMM		BIT_ULL(32)
+#define UET_HDATA_SOLICITED	BIT_ULL(33)
+
+/* The GRH area at the start of every UD receive buffer. */
+#define UET_GRH_BYTES		40
+
 /* request_length is 32 bits on the wire; keep lengths positive as int. */
 #define UET_MAX_MSG_SIZE	BIT(31)
 /* Largest registration: bounds the pinned page array of one MR. */
@@ -63,6 +80,49 @@ enum uet_limits {
  * The active MTU is the largest IB MTU that fits in the netdev MTU.
  */
 #define UET_PKT_OVERHEAD	104
+
+/*
+ * Device counters, shown by "rdma stat show link" and in hw_counters.
+ * Every packet the receive path does not act on increments exactly one
+ * of the rx_drop_* counters.
+ */
+enum uet_counter {
+	UET_CNT_TX_PKTS,
+	UET_CNT_TX_BYTES,
+	UET_CNT_RX_PKTS,
+	UET_CNT_RX_BYTES,
+	UET_CNT_TX_ACKS,
+	UET_CNT_RX_ACKS,
+	UET_CNT_TX_NACKS,
+	UET_CNT_RX_NACKS,
+	UET_CNT_TX_CPS,
+	UET_CNT_RX_CPS,
+	UET_CNT_RETRANSMITS,
+	UET_CNT_RTO_EXPIRED,
+	UET_CNT_DUPLICATES,
+	UET_CNT_RNR_RETRIES,
+	UET_CNT_PDC_OPENED,
+	UET_CNT_PDC_CLOSED,
+	UET_CNT_TX_ERRORS,		/* no route, no memory */
+	UET_CNT_RX_DROP_SHORT,		/* truncated headers */
+	UET_CNT_RX_DROP_BAD_HDR,	/* unknown type, next_hdr or version */
+	UET_CNT_RX_DROP_UNSUPPORTED,	/* valid UET we do not implement */
+	UET_CNT_RX_DROP_NO_DEVICE,	/* no uet device owns the address */
+	UET_CNT_RX_DROP_UNKNOWN_PDC,
+	UET_CNT_RX_DROP_PDC_MISMATCH,	/* addresses or ids do not match */
+	UET_CNT_RX_DROP_BAD_SYN,
+	UET_CNT_RX_DROP_OUT_OF_WINDOW,
+	UET_CNT_RX_DROP_OUT_OF_ORDER,
+	UET_CNT_RX_DROP_DUPLICATE,
+	UET_CNT_RX_DROP_STALE,		/* ACK/NACK for nothing outstanding */
+	UET_CNT_RX_DROP_BAD_QP,		/* no such QP, wrong state or peer */
+	UET_CNT_RX_DROP_BAD_JOB,
+	UET_CNT_RX_DROP_BAD_KEY,	/* rkey, access or bounds */
+	UET_CNT_RX_DROP_BAD_LEN,	/* lengths that do not add up */
+	UET_CNT_RX_DROP_NO_RECV,	/* no receive posted (RNR) */
+	UET_CNT_RX_DROP_NO_MEM,
+	UET_NUM_COUNTERS,
+};
 
 struct uet_gid_table {
 	spinlock_t lock;		/* protects gid[] */
@@ -87,12 +147,53 @@ struct uet_dev {
 	atomic_t mr_tag;		/* low key byte, changes per MR */
 	struct xarray ahs;		/* ah_id -> struct uet_ah */
 	u32 ah_next;
+
+	/* The network namespace's UDP socket (uet_udp.c). */
+	struct uet_net __rcu *unet;
+	struct list_head net_node;	/* in uet_net.devs */
+
+	/* PDCs: local PDC id -> struct uet_pdc; lookups by key (uet_pdc.c) */
+	struct xarray pdcs;
+	u32 pdc_next;
+	spinlock_t pdc_lock;		/* pdc_hash and pdcs writers */
+	DECLARE_HASHTABLE(pdc_hash, 8);
+	struct delayed_work pdc_gc;	/* closes idle PDCs */
+
+	spinlock_t atomic_lock;		/* serialises remote atomics */
+	spinlock_t uctx_lock;		/* uctxs */
+	struct list_head uctxs;		/* every ucontext, for engine kicks */
+
+	atomic64_t stats[UET_NUM_COUNTERS];
 };
+
+/* Payload bytes a packet carries on this device: the active MTU. */
+static inline u32 uet_dev_mtu(struct uet_dev *udev)
+{
+	int mtu = READ_ONCE(udev->ndev->mtu) - UET_PKT_OVERHEAD;
+
+	return ib_mtu_enum_to_int(ib_mtu_int_to_enum(mtu));
+}
+
+static inline void uet_count(struct uet_dev *udev, enum uet_counter c)
+{
+	atomic64_inc(&udev->stats[c]);
+}
+
+static inline void uet_count_add(struct uet_dev *udev, enum uet_counter c,
+				 u64 n)
+{
+	atomic64_add(n, &udev->stats[c]);
+}
 
 struct uet_ucontext {
 	struct ib_ucontext ibucontext;
 	struct uet_mmap_entry *db;	/* the doorbell page */
 	struct uet_doorbell *doorbell;
+	struct list_head dev_node;	/* in udev->uctxs */
+	/* The send engine of this context's QPs (uet_tx.c). */
+	struct work_struct tx_work;
+	spinlock_t qps_lock;		/* qps */
+	struct list_head qps;
 };
 
 struct uet_pd {
@@ -109,7 +210,11 @@ struct uet_pd {
 struct uet_mr {
 	struct ib_mr ibmr;
 	struct ib_umem *umem;		/* NULL for the DMA MR */
+	struct page **pages;		/* umem's pages, in order */
 	int access;
+	/* Held by the data path while it copies; dereg waits for it. */
+	refcount_t ref;
+	struct completion released;
 };
 
 struct uet_cq {
@@ -126,6 +231,22 @@ struct uet_wq {
 	spinlock_t lock;		/* serialises consumers */
 	u32 consumer;			/* our copy of the index we own */
 	u32 max_sge;
+};
+
+/*
+ * A send WQE as the kernel works on it: copied out of the ring (the
+ * process can rewrite the ring at any time) and validated once.
+ */
+struct uet_swqe {
+	struct uet_send_wqe wqe;
+	u32 len;			/* message length */
+	u32 sent;			/* bytes handed to packets so far */
+	u32 pkts;			/* packets sent in this attempt */
+	u32 rsp_need;			/* of them, those wanting a response */
+	u32 rsp_got;			/* responses applied */
+	u8 attempt;			/* bumped when the message restarts */
+	u8 status;			/* enum ib_wc_status once done */
+	bool done;
 };
 
 /* An IP path: the fabric addresses UET packets of an AH travel between. */
@@ -156,6 +277,21 @@ struct uet_srq {
 	u32 limit;			/* armed when non-zero */
 };
 
+/* What the receive side of a QP knows about the message in progress. */
+struct uet_rx_msg {
+	bool active;			/* a SEND is being placed */
+	bool failed;			/* the rest of it is dropped */
+	u16 message_id;
+	u8 rc;				/* enum uet_ses_rc to answer at EOM */
+	u8 status;			/* enum ib_wc_status if failed */
+	u32 len;
+	u64 hdata;			/* header data of the first packet */
+	struct uet_recv_wqe rwqe;	/* the receive it lands in */
+	/* The WRITE in progress: its header data is needed at its end. */
+	u16 write_id;
+	u64 write_hdata;
+};
+
 struct uet_qp {
 	struct ib_qp ibqp;
 	struct uet_wq sq;
@@ -165,6 +301,35 @@ struct uet_qp {
 	struct ib_qp_attr attr;
 	struct uet_av av;		/* RC: the path to the peer */
 	enum ib_sig_type sq_sig_type;
+
+	/* Held by the engine and the receive path while they use the QP. */
+	refcount_t ref;
+	struct completion released;
+	struct uet_ucontext *uctx;
+	struct list_head ctx_node;	/* in uctx->qps */
+	/*
+	 * Transport state, under sq.lock: the WQEs copied out of the ring
+	 * (slot = index & (entries - 1)), fetch and send indices (consumer
+	 * <= send <= fetch), and receiver-not-ready back-off.
+	 */
+	int state;			/* qp_state as the data path sees it */
+	struct uet_swqe *swqe;
+	u32 sq_fetch;
+	u32 sq_send;
+	bool retry_wait;			/* waiting to send again */
+	u8 rnr_left;
+	u8 retry_left;
+	struct timer_list retry_timer;
+	struct uet_pdc *pdc;		/* RC: where its requests go */
+	bool tx_blocked;		/* waiting for room on the PDC */
+	struct work_struct err_work;	/* error state from the data path */
+	/* Receive side, under rx_lock. */
+	u32 rq_max_sge;			/* of the RQ or the SRQ */
+	spinlock_t rx_lock;
+	struct uet_rx_msg rx;
+	bool rnr_nak;			/* dropping until rnr_msg restarts */
+	u16 rnr_msg;
+	bool rx_dead;			/* refused a request: takes no more */
 };
 
 static inline struct uet_dev *to_uet_dev(struct ib_device *ibdev)
@@ -231,6 +396,17 @@ struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 			      u64 iova, int access, struct ib_udata *udata);
 struct ib_mr *uet_get_dma_mr(struct ib_pd *ibpd, int access);
 int uet_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+struct uet_mr *uet_mr_get(struct uet_dev *udev, u32 key, struct ib_pd *pd);
+void uet_mr_put(struct uet_mr *mr);
+bool uet_mr_covers(const struct uet_mr *mr, u64 iova, u64 len);
+void uet_mr_copy(struct uet_mr *mr, u64 iova, void *buf, u32 len,
+		 bool to_mr);
+
+/* uet_stats.c */
+struct rdma_hw_stats *uet_alloc_hw_port_stats(struct ib_device *ibdev,
+					      u32 port);
+int uet_get_hw_stats(struct ib_device *ibdev, struct rdma_hw_stats *stats,
+		     u32 port, int index);
 
 /* uet_net.c */
 int uet_av_from_grh(struct uet_av *av, const struct ib_global_route *grh);
@@ -253,6 +429,11 @@ int uet_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		  const struct ib_send_wr **bad_wr);
 int uet_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		  const struct ib_recv_wr **bad_wr);
+struct uet_qp *uet_qp_get(struct uet_dev *udev, u32 qpn);
+void uet_qp_put(struct uet_qp *qp);
+void uet_qp_async_error(struct uet_qp *qp);
+void __uet_qp_error(struct uet_qp *qp);
+enum ib_wc_opcode uet_wr_to_wc_opcode(u32 wr_opcode);
 
 /* uet_srq.c */
 int uet_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,

@@ -6,7 +6,7 @@
 #include <linux/log2.h>
 #include <rdma/uverbs_ioctl.h>
 
-#include "uet.h"
+#include "uet_pds.h"
 
 int uet_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		  struct uverbs_attr_bundle *attrs)
@@ -188,6 +188,13 @@ int uet_resize_cq(struct ib_cq *ibcq, int cqe, struct ib_udata *udata)
 			  cqe, UET_MAX_CQE);
 		return -EINVAL;
 	}
+
+	/*
+	 * Let the send engine finish what was posted, so completions it
+	 * owes for sent datagrams are counted among the unpolled ones.
+	 */
+	uet_tx_kick(uctx);
+	flush_work(&uctx->tx_work);
 
 	err = uet_queue_init(&uctx->ibucontext, &new, roundup_pow_of_two(cqe),
 			     sizeof(struct uet_cqe));

@@ -8,7 +8,7 @@
 #include <net/addrconf.h>
 #include <rdma/rdma_netlink.h>
 
-#include "uet.h"
+#include "uet_pds.h"
 
 MODULE_AUTHOR("The uet developers");
 MODULE_DESCRIPTION("Ultra Ethernet Transport (UET) RDMA driver");
@@ -21,6 +21,9 @@ static void uet_dealloc_driver(struct ib_device *ibdev)
 {
 	struct uet_dev *udev = to_uet_dev(ibdev);
 
+	/* Nothing is sent or received from here on. */
+	uet_udp_detach(udev);
+	uet_pdc_fini_dev(udev);
 	uet_gid_fini(udev);
 	/* The core destroyed every MR and AH before this. */
 	WARN_ON(!xa_empty(&udev->mrs));
@@ -36,6 +39,7 @@ static const struct ib_device_ops uet_dev_ops = {
 	.driver_id = (enum rdma_driver_id)RDMA_DRIVER_UET,
 	.uverbs_abi_ver = UET_UVERBS_ABI_VERSION,
 
+	.alloc_hw_port_stats = uet_alloc_hw_port_stats,
 	.alloc_pd = uet_alloc_pd,
 	.alloc_ucontext = uet_alloc_ucontext,
 	.create_cq = uet_create_cq,
@@ -51,6 +55,7 @@ static const struct ib_device_ops uet_dev_ops = {
 	.destroy_qp = uet_destroy_qp,
 	.destroy_srq = uet_destroy_srq,
 	.get_dma_mr = uet_get_dma_mr,
+	.get_hw_stats = uet_get_hw_stats,
 	.get_link_layer = uet_get_link_layer,
 	.get_port_immutable = uet_get_port_immutable,
 	.mmap = uet_mmap,
@@ -93,16 +98,21 @@ static int uet_dev_init(struct uet_dev *udev, struct net_device *ndev)
 	ib_set_device_ops(ibdev, &uet_dev_ops);
 	/* Before anything can fail: dealloc_driver undoes it. */
 	uet_gid_init(udev);
-	xa_init_flags(&udev->mrs, XA_FLAGS_ALLOC1);
+	/* The data path looks MRs and QPs up from softirq context. */
+	xa_init_flags(&udev->mrs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 	xa_init_flags(&udev->ahs, XA_FLAGS_ALLOC1);
-	xa_init_flags(&udev->qps, XA_FLAGS_ALLOC);
+	xa_init_flags(&udev->qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
+	uet_pdc_init_dev(udev);
+	spin_lock_init(&udev->atomic_lock);
+	spin_lock_init(&udev->uctx_lock);
+	INIT_LIST_HEAD(&udev->uctxs);
 
 	err = ib_device_set_netdev(ibdev, ndev, UET_PORT);
 	if (err)
 		return err;
 
 	udev->port_state = uet_port_state(udev);
-	return 0;
+	return uet_udp_attach(udev);
 }
 
 static int uet_newlink(const char *ibdev_name, struct net_device *ndev)
@@ -161,11 +171,23 @@ static int __init uet_init(void)
 {
 	int err;
 
-	err = uet_netdev_notifiers_register();
+	err = uet_tx_init();
 	if (err)
 		return err;
+	err = uet_udp_init();
+	if (err)
+		goto err_tx;
+	err = uet_netdev_notifiers_register();
+	if (err)
+		goto err_udp;
 	rdma_link_register(&uet_link_ops);
 	return 0;
+
+err_udp:
+	uet_udp_fini();
+err_tx:
+	uet_tx_fini();
+	return err;
 }
 
 static void __exit uet_exit(void)
@@ -173,6 +195,8 @@ static void __exit uet_exit(void)
 	rdma_link_unregister(&uet_link_ops);
 	ib_unregister_driver((enum rdma_driver_id)RDMA_DRIVER_UET);
 	uet_netdev_notifiers_unregister();
+	uet_udp_fini();
+	uet_tx_fini();
 }
 
 module_init(uet_init);

@@ -7,7 +7,7 @@
 #include <linux/log2.h>
 #include <rdma/uverbs_ioctl.h>
 
-#include "uet.h"
+#include "uet_pds.h"
 
 /* What the wire carries: PSNs and QPNs are 24 bits. */
 #define UET_PSN_MASK		GENMASK(23, 0)
@@ -54,7 +54,7 @@ static void uet_wq_reset(struct uet_wq *wq)
 	spin_unlock_bh(&wq->lock);
 }
 
-static enum ib_wc_opcode uet_wr_to_wc_opcode(u32 wr_opcode)
+enum ib_wc_opcode uet_wr_to_wc_opcode(u32 wr_opcode)
 {
 	switch (wr_opcode) {
 	case IB_UVERBS_WR_RDMA_WRITE:
@@ -72,14 +72,14 @@ static enum ib_wc_opcode uet_wr_to_wc_opcode(u32 wr_opcode)
 }
 
 /*
- * Completes everything posted to @wq so far with IB_WC_WR_FLUSH_ERR, in
- * order.  The producer index is the process's: anything beyond one ring
- * of work is garbage and is not looked at.
+ * Completes everything posted to the RQ so far with IB_WC_WR_FLUSH_ERR,
+ * in order.  The producer index is the process's: anything beyond one
+ * ring of work is garbage and is not looked at.
  */
-static void uet_wq_flush(struct uet_qp *qp, struct uet_wq *wq, bool send)
+static void uet_rq_flush(struct uet_qp *qp)
 {
-	struct uet_cq *cq = to_uet_cq(send ? qp->ibqp.send_cq :
-					     qp->ibqp.recv_cq);
+	struct uet_cq *cq = to_uet_cq(qp->ibqp.recv_cq);
+	struct uet_wq *wq = &qp->rq;
 	struct uet_cqe cqe = {
 		.status = IB_WC_WR_FLUSH_ERR,
 		.opcode = IB_WC_RECV,
@@ -92,16 +92,10 @@ static void uet_wq_flush(struct uet_qp *qp, struct uet_wq *wq, bool send)
 	producer = smp_load_acquire(&wq->queue.hdr->producer);
 	todo = min(producer - wq->consumer, wq->queue.entries);
 	for (; todo; todo--, wq->consumer++) {
-		void *slot = uet_queue_slot(&wq->queue, wq->consumer);
+		struct uet_recv_wqe *wqe = uet_queue_slot(&wq->queue,
+							  wq->consumer);
 
-		if (send) {
-			struct uet_send_wqe *wqe = slot;
-
-			cqe.wr_id = READ_ONCE(wqe->wr_id);
-			cqe.opcode = uet_wr_to_wc_opcode(READ_ONCE(wqe->opcode));
-		} else {
-			cqe.wr_id = READ_ONCE(((struct uet_recv_wqe *)slot)->wr_id);
-		}
+		cqe.wr_id = READ_ONCE(wqe->wr_id);
 		/* On overflow the CQ is in error and the completion lost. */
 		uet_cq_post(cq, &cqe, false);
 	}
@@ -149,6 +143,50 @@ static int uet_qp_check_cap(struct ib_device *ibdev,
 	return 0;
 }
 
+/**
+ * __uet_qp_error - move a QP to the error state from anywhere
+ * @qp: the QP
+ *
+ * Marks both rings, flushes what was posted and, for a QP on an SRQ,
+ * raises LAST_WQE_REACHED.  Idempotent.
+ *
+ * Context: under qp->sq.lock.
+ */
+void __uet_qp_error(struct uet_qp *qp)
+{
+	if (qp->state == IB_QPS_ERR)
+		return;
+	qp->state = IB_QPS_ERR;
+	/* What query_qp reports; the data path does not take qp->lock. */
+	WRITE_ONCE(qp->attr.qp_state, IB_QPS_ERR);
+	WRITE_ONCE(qp->attr.cur_qp_state, IB_QPS_ERR);
+	qp->attr.sq_draining = 0;
+	uet_wq_set_error(&qp->sq);
+	__uet_tx_flush(qp);
+	if (uet_qp_has_rq(qp)) {
+		uet_wq_set_error(&qp->rq);
+		uet_rq_flush(qp);
+	} else {
+		/* Nothing more of the SRQ will be consumed by it. */
+		uet_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
+	}
+}
+
+static void uet_qp_err_work(struct work_struct *work)
+{
+	struct uet_qp *qp = container_of(work, struct uet_qp, err_work);
+
+	spin_lock_bh(&qp->sq.lock);
+	__uet_qp_error(qp);
+	spin_unlock_bh(&qp->sq.lock);
+}
+
+/* A responder error seen by the receive path: the QP goes to error. */
+void uet_qp_async_error(struct uet_qp *qp)
+{
+	schedule_work(&qp->err_work);
+}
+
 int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		  struct ib_udata *udata)
 {
@@ -193,6 +231,14 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	}
 
 	mutex_init(&qp->lock);
+	refcount_set(&qp->ref, 1);
+	init_completion(&qp->released);
+	spin_lock_init(&qp->rx_lock);
+	INIT_WORK(&qp->err_work, uet_qp_err_work);
+	qp->uctx = uctx;
+	qp->state = IB_QPS_RESET;
+	qp->rq_max_sge = init->srq ? to_uet_srq(init->srq)->rq.max_sge :
+				     init->cap.max_recv_sge;
 	qp->sq_sig_type = init->sq_sig_type;
 	memset(&qp->attr, 0, sizeof(qp->attr));
 	qp->attr.qp_state = IB_QPS_RESET;
@@ -203,6 +249,9 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 			  init->cap.max_send_sge, sizeof(struct uet_send_wqe));
 	if (err)
 		goto err_uncount;
+	err = uet_tx_qp_init(qp);
+	if (err)
+		goto err_fini_sq;
 	init->cap.max_send_wr = qp->sq.queue.entries;
 	resp.sq_entries = qp->sq.queue.entries;
 	resp.sq_mmap_offset = uet_queue_mmap_offset(&qp->sq.queue);
@@ -213,7 +262,7 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 				  init->cap.max_recv_wr, init->cap.max_recv_sge,
 				  sizeof(struct uet_recv_wqe));
 		if (err)
-			goto err_fini_sq;
+			goto err_fini_tx;
 		init->cap.max_recv_wr = qp->rq.queue.entries;
 		resp.rq_entries = qp->rq.queue.entries;
 		resp.rq_mmap_offset = uet_queue_mmap_offset(&qp->rq.queue);
@@ -224,22 +273,27 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	}
 	qp->attr.cap = init->cap;
 
-	err = xa_alloc_cyclic(&udev->qps, &ibqp->qp_num, qp,
-			      XA_LIMIT(UET_QPN_MIN, UET_QPN_MASK),
-			      &udev->qp_next, GFP_KERNEL);
+	err = xa_alloc_cyclic_bh(&udev->qps, &ibqp->qp_num, qp,
+				 XA_LIMIT(UET_QPN_MIN, UET_QPN_MASK),
+				 &udev->qp_next, GFP_KERNEL);
 	if (err < 0)
 		goto err_fini_rq;
 
 	err = ib_copy_to_udata(udata, &resp, min(sizeof(resp), udata->outlen));
 	if (err)
 		goto err_erase_qpn;
+	spin_lock_bh(&uctx->qps_lock);
+	list_add_tail(&qp->ctx_node, &uctx->qps);
+	spin_unlock_bh(&uctx->qps_lock);
 	return 0;
 
 err_erase_qpn:
-	xa_erase(&udev->qps, ibqp->qp_num);
+	xa_erase_bh(&udev->qps, ibqp->qp_num);
 err_fini_rq:
 	if (uet_qp_has_rq(qp))
 		uet_queue_fini(&qp->rq.queue);
+err_fini_tx:
+	uet_tx_qp_fini(qp);
 err_fini_sq:
 	uet_queue_fini(&qp->sq.queue);
 err_uncount:
@@ -252,7 +306,15 @@ int uet_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct uet_dev *udev = to_uet_dev(ibqp->device);
 	struct uet_qp *qp = to_uet_qp(ibqp);
 
-	xa_erase(&udev->qps, ibqp->qp_num);
+	spin_lock_bh(&qp->uctx->qps_lock);
+	list_del_init(&qp->ctx_node);
+	spin_unlock_bh(&qp->uctx->qps_lock);
+	xa_erase_bh(&udev->qps, ibqp->qp_num);
+	/* Wait for the engine, the receive path and late responses. */
+	uet_qp_put(qp);
+	wait_for_completion(&qp->released);
+	cancel_work_sync(&qp->err_work);
+	uet_tx_qp_fini(qp);
 	if (uet_qp_has_rq(qp))
 		uet_queue_fini(&qp->rq.queue);
 	uet_queue_fini(&qp->sq.queue);
@@ -335,10 +397,14 @@ static void uet_qp_store_attr(struct uet_qp *qp, const struct ib_qp_attr *a,
 		s->sq_psn = a->sq_psn;
 	if (mask & IB_QP_TIMEOUT)
 		s->timeout = a->timeout;
-	if (mask & IB_QP_RETRY_CNT)
+	if (mask & IB_QP_RETRY_CNT) {
 		s->retry_cnt = a->retry_cnt;
-	if (mask & IB_QP_RNR_RETRY)
+		qp->retry_left = a->retry_cnt;
+	}
+	if (mask & IB_QP_RNR_RETRY) {
 		s->rnr_retry = a->rnr_retry;
+		qp->rnr_left = a->rnr_retry;
+	}
 	if (mask & IB_QP_MIN_RNR_TIMER)
 		s->min_rnr_timer = a->min_rnr_timer;
 	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
@@ -364,31 +430,58 @@ static void uet_qp_enter_state(struct uet_qp *qp, enum ib_qp_state state)
 
 	switch (state) {
 	case IB_QPS_RESET:
-		uet_wq_reset(&qp->sq);
+		uet_tx_reset(qp);
 		if (uet_qp_has_rq(qp))
 			uet_wq_reset(&qp->rq);
+		spin_lock_bh(&qp->rx_lock);
+		memset(&qp->rx, 0, sizeof(qp->rx));
+		qp->rnr_nak = false;
+		qp->rx_dead = false;
+		spin_unlock_bh(&qp->rx_lock);
+		uet_tx_set_state(qp, state);
 		break;
 	case IB_QPS_ERR:
 		if (old == IB_QPS_ERR)
 			break;
-		uet_wq_set_error(&qp->sq);
-		uet_wq_flush(qp, &qp->sq, true);
-		if (uet_qp_has_rq(qp)) {
-			uet_wq_set_error(&qp->rq);
-			uet_wq_flush(qp, &qp->rq, false);
-		} else {
-			/* Nothing more of the SRQ will be consumed by it. */
-			uet_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
-		}
+		spin_lock_bh(&qp->sq.lock);
+		__uet_qp_error(qp);
+		spin_unlock_bh(&qp->sq.lock);
 		break;
 	case IB_QPS_SQD:
-		/* No send is in flight between posts and the wire. */
-		if (qp->attr.en_sqd_async_notify)
-			uet_qp_event(qp, IB_EVENT_SQ_DRAINED);
+		/* SQ_DRAINED follows once nothing sent is outstanding. */
+		qp->attr.sq_draining = qp->attr.en_sqd_async_notify;
+		uet_tx_set_state(qp, state);
 		break;
 	default:
+		uet_tx_set_state(qp, state);
 		break;
 	}
+}
+
+/**
+ * uet_qp_get - the QP with this number, for the data path
+ * @udev: the device
+ * @qpn: the QP number
+ *
+ * Context: any.
+ * Return: the QP with a reference (uet_qp_put()), or NULL.
+ */
+struct uet_qp *uet_qp_get(struct uet_dev *udev, u32 qpn)
+{
+	struct uet_qp *qp;
+
+	xa_lock_bh(&udev->qps);
+	qp = xa_load(&udev->qps, qpn);
+	if (qp && !refcount_inc_not_zero(&qp->ref))
+		qp = NULL;
+	xa_unlock_bh(&udev->qps);
+	return qp;
+}
+
+void uet_qp_put(struct uet_qp *qp)
+{
+	if (refcount_dec_and_test(&qp->ref))
+		complete(&qp->released);
 }
 
 int uet_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
@@ -419,8 +512,15 @@ int uet_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		goto out_unlock;
 
 	uet_qp_store_attr(qp, attr, mask);
-	if (mask & IB_QP_AV)
+	if (mask & IB_QP_AV) {
+		spin_lock_bh(&qp->sq.lock);
 		qp->av = av;
+		/* The next message finds the PDC of the new path. */
+		if (qp->pdc)
+			uet_pdc_put(qp->pdc);
+		qp->pdc = NULL;
+		spin_unlock_bh(&qp->sq.lock);
+	}
 	if (mask & IB_QP_STATE)
 		uet_qp_enter_state(qp, next);
 out_unlock:
@@ -462,10 +562,16 @@ int uet_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		*bad_wr = wr;
 		return -EINVAL;
 	}
-	mutex_lock(&qp->lock);
-	if (qp->attr.qp_state == IB_QPS_ERR)
-		uet_wq_flush(qp, &qp->sq, true);
-	mutex_unlock(&qp->lock);
+	spin_lock_bh(&qp->sq.lock);
+	if (qp->state == IB_QPS_ERR) {
+		__uet_tx_flush(qp);
+		spin_unlock_bh(&qp->sq.lock);
+		return 0;
+	}
+	spin_unlock_bh(&qp->sq.lock);
+	/* Awake from here on: later posts need not kick. */
+	WRITE_ONCE(qp->uctx->doorbell->flags, 0);
+	uet_tx_kick(qp->uctx);
 	return 0;
 }
 
@@ -480,9 +586,9 @@ int uet_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 	}
 	if (!uet_qp_has_rq(qp))
 		return -EINVAL;
-	mutex_lock(&qp->lock);
-	if (qp->attr.qp_state == IB_QPS_ERR)
-		uet_wq_flush(qp, &qp->rq, false);
-	mutex_unlock(&qp->lock);
+	spin_lock_bh(&qp->sq.lock);
+	if (qp->state == IB_QPS_ERR)
+		uet_rq_flush(qp);
+	spin_unlock_bh(&qp->sq.lock);
 	return 0;
 }

@@ -4,7 +4,7 @@
  */
 #include <rdma/ib_mad.h>
 
-#include "uet.h"
+#include "uet_pds.h"
 
 /* A verb that takes no driver input accepts only zeroes there. */
 bool uet_udata_in_cleared(struct ib_udata *udata)
@@ -119,6 +119,7 @@ enum rdma_link_layer uet_get_link_layer(struct ib_device *ibdev, u32 port)
 int uet_alloc_ucontext(struct ib_ucontext *ibuctx, struct ib_udata *udata)
 {
 	struct uet_ucontext *uctx = to_uet_ucontext(ibuctx);
+	struct uet_dev *udev = to_uet_dev(ibuctx->device);
 	struct uet_alloc_ucontext_resp resp = {};
 	struct uet_alloc_ucontext_cmd cmd = {};
 	struct ib_device *ibdev = ibuctx->device;
@@ -147,18 +148,31 @@ int uet_alloc_ucontext(struct ib_ucontext *ibuctx, struct ib_udata *udata)
 	uctx->doorbell = uctx->db->kva;
 	/* The send engine starts asleep: the first post must kick it. */
 	WRITE_ONCE(uctx->doorbell->flags, UET_DB_NEED_WAKEUP);
+	uet_tx_ctx_init(uctx);
 
 	resp.db_mmap_offset = rdma_user_mmap_get_offset(&uctx->db->rdma_entry);
 	resp.db_mmap_size = PAGE_SIZE;
 	err = ib_copy_to_udata(udata, &resp, min(sizeof(resp), udata->outlen));
-	if (err)
+	if (err) {
 		rdma_user_mmap_entry_remove(&uctx->db->rdma_entry);
-	return err;
+		return err;
+	}
+	spin_lock_bh(&udev->uctx_lock);
+	list_add_tail(&uctx->dev_node, &udev->uctxs);
+	spin_unlock_bh(&udev->uctx_lock);
+	return 0;
 }
 
 void uet_dealloc_ucontext(struct ib_ucontext *ibuctx)
 {
-	rdma_user_mmap_entry_remove(&to_uet_ucontext(ibuctx)->db->rdma_entry);
+	struct uet_ucontext *uctx = to_uet_ucontext(ibuctx);
+	struct uet_dev *udev = to_uet_dev(ibuctx->device);
+
+	spin_lock_bh(&udev->uctx_lock);
+	list_del(&uctx->dev_node);
+	spin_unlock_bh(&udev->uctx_lock);
+	uet_tx_ctx_fini(uctx);
+	rdma_user_mmap_entry_remove(&uctx->db->rdma_entry);
 }
 
 int uet_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
