@@ -208,6 +208,13 @@ static bool uet_sq_post(struct uet_qp *qp, uint32_t producer)
 	return uet_sq_publish(&qp->sq.queue, producer, db);
 }
 
+/* Sends need RTS or later; receives anything but RESET, as on IB. */
+static bool uet_qp_can_send(const struct ibv_qp *ibqp)
+{
+	return ibqp->state != IBV_QPS_RESET && ibqp->state != IBV_QPS_INIT &&
+	       ibqp->state != IBV_QPS_RTR;
+}
+
 int uet_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 		  struct ibv_send_wr **bad_wr)
 {
@@ -215,6 +222,11 @@ int uet_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 	int err = 0, kick_err;
 	uint32_t idx;
 	bool kick;
+
+	if (!uet_qp_can_send(ibqp)) {
+		*bad_wr = wr;
+		return EINVAL;
+	}
 
 	pthread_spin_lock(&qp->sq.lock);
 	for (idx = qp->sq.producer; wr; wr = wr->next, idx++) {
@@ -293,7 +305,7 @@ int uet_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 	bool kick;
 
 	/* The receives of a QP on an SRQ are posted to the SRQ. */
-	if (ibqp->srq) {
+	if (ibqp->srq || ibqp->state == IBV_QPS_RESET) {
 		*bad_wr = wr;
 		return EINVAL;
 	}
@@ -378,7 +390,7 @@ static void uet_wr_start(struct ibv_qp_ex *ibqpx)
 	pthread_spin_lock(&qp->sq.lock);
 	qp->wr_producer = qp->sq.producer;
 	qp->wr_wqe = NULL;
-	qp->wr_err = 0;
+	qp->wr_err = uet_qp_can_send(&ibqpx->qp_base) ? 0 : EINVAL;
 }
 
 static int uet_wr_complete(struct ibv_qp_ex *ibqpx)
