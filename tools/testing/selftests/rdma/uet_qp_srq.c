@@ -33,12 +33,24 @@
  *    armed;
  *  - SRQs: creation at and past its limits, query, modify of the limit,
  *    EOPNOTSUPP for resizing, EBUSY when destroyed under a QP, max_srq
- *    enforced exactly.
+ *    enforced exactly;
+ *  - SRQs with traffic (fixture srq_traffic: two RC senders, each
+ *    connected over loopback to an RC receiver, both receivers on one
+ *    SRQ): IBV_EVENT_SRQ_LIMIT_REACHED exactly once when an armed SRQ
+ *    drops below its limit, the limit then disarmed (query says 0) and
+ *    armed again by modify_srq, a WRITE_WITH_IMM counting like a SEND;
+ *    receives taken in posting order by whichever QP gets a message,
+ *    completions on that QP's CQ, every byte checked; RNR on an empty
+ *    SRQ (rnr_retry 0 fails, 7 waits for a receive posted late); a QP
+ *    of the SRQ in the error state raises LAST_WQE_REACHED, does not
+ *    take its peer's SEND (which fails as if unanswered, with
+ *    IBV_WC_RETRY_EXC_ERR) and leaves the SRQ's receives to the other QP.
  *
- * Nothing executes work yet (the transport comes later): every
- * completion here is a flush completion.
+ * The qp fixture executes no work: every completion of its tests is a
+ * flush completion.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1795,6 +1807,743 @@ TEST_F_TIMEOUT(qp, srq_limit, 600)
 		if (srqs[i])
 			EXPECT_EQ(0, ibv_destroy_srq(srqs[i]));
 	free(srqs);
+}
+
+/* Shared receive queues with traffic */
+
+/*
+ * Two RC senders snd[i], each connected over loopback (both ends use
+ * SRC4) to an RC receiver rcv[i].  Both receivers take their receives
+ * from one SRQ and complete them into their own CQ, rcq[i]; the senders
+ * complete into scq.  The buffer holds 32 send slots, 32 receive slots
+ * and a WRITE target, T_SLOT bytes each.
+ */
+#define T_SLOT 4096
+#define T_GUARD 64
+/* The receive buffer of a WQE: its slot but the last T_GUARD bytes. */
+#define T_RLEN (T_SLOT - T_GUARD)
+#define T_SLOTS 32
+#define T_SEND_OFF 0
+#define T_RECV_OFF (T_SLOTS * T_SLOT)
+#define T_WRITE_OFF (2 * T_SLOTS * T_SLOT)
+#define T_BUF (T_WRITE_OFF + T_SLOT)
+#define T_SRQ_WR 32
+#define T_FILL 0xee
+/* A message may take a while on an emulated machine. */
+#define T_WAIT_MS 10000
+/* A look for an event that must not come, after each message. */
+#define T_PEEK_MS 20
+#define T_SEND_ID(s, j) (0x5000u + ((s) << 8) + (j))
+#define T_IMM(s, j) (0xa5000000u + ((s) << 8) + (j))
+
+/* Message j is t_sizes[j % 10] bytes: empty, one packet, several. */
+static const uint32_t t_sizes[] = {
+	0, 1, 63, 1023, 1024, 1025, 2049, 3001, T_RLEN, 100,
+};
+
+static uint32_t t_len(int j)
+{
+	return t_sizes[j % ARRAY_SIZE(t_sizes)];
+}
+
+/* Pattern bytes: xorshift64*, seeded through splitmix64. */
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static void pat_fill(uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t s = mix64(seed) | 1, v;
+	size_t k;
+
+	while (n) {
+		s ^= s >> 12;
+		s ^= s << 25;
+		s ^= s >> 27;
+		v = s * 0x2545f4914f6cdd1dull;
+		k = n < 8 ? n : 8;
+		memcpy(p, &v, k);
+		p += k;
+		n -= k;
+	}
+}
+
+static uint64_t name_seed(const char *name)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*name)
+		h = (h ^ (uint8_t)*name++) * 1099511628211ull;
+	return h;
+}
+
+FIXTURE(srq_traffic) {
+	struct ibv_context *ctx;
+	struct ibv_pd *pd;
+	struct ibv_mr *mr;
+	uint8_t *buf;		/* T_BUF bytes, registered as mr */
+	struct ibv_cq *scq;
+	struct ibv_cq *rcq[2];
+	struct ibv_srq *srq;
+	struct ibv_qp *snd[2];
+	struct ibv_qp *rcv[2];	/* on srq */
+	union ibv_gid gid;	/* SRC4 */
+	int sgid;
+	enum ibv_mtu mtu;
+	uint64_t seed;
+};
+
+/*
+ * RESET->INIT->RTR->RTS of @qp towards QP @dqpn of the same device.  The
+ * PSNs a QP sends from are 0x1000 + its QPN, on both ends.
+ */
+static int t_connect(FIXTURE_DATA(srq_traffic) *self, struct ibv_qp *qp,
+		     uint32_t dqpn, int rnr_retry)
+{
+	struct ibv_qp_attr a;
+	int err, mask;
+
+	err = to_state(qp, IBV_QPS_RESET);
+	if (err)
+		return err;
+	mask = init_attr(qp, &a);
+	err = ibv_modify_qp(qp, &a, mask);
+	if (err)
+		return err;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTR;
+	a.path_mtu = self->mtu;
+	a.dest_qp_num = dqpn;
+	a.rq_psn = 0x1000 + dqpn;
+	a.max_dest_rd_atomic = 4;
+	/* The initiator's own RNR delay (see uet.rst): the shortest. */
+	a.min_rnr_timer = 1;
+	a.ah_attr.is_global = 1;
+	a.ah_attr.port_num = 1;
+	a.ah_attr.grh.dgid = self->gid;
+	a.ah_attr.grh.sgid_index = self->sgid;
+	a.ah_attr.grh.hop_limit = 64;
+	err = ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV |
+			    IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+			    IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER);
+	if (err)
+		return err;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.sq_psn = 0x1000 + qp->qp_num;
+	a.timeout = 14;
+	a.retry_cnt = 7;
+	a.rnr_retry = rnr_retry;
+	a.max_rd_atomic = 4;
+	return ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN |
+			     IBV_QP_TIMEOUT | IBV_QP_RETRY_CNT |
+			     IBV_QP_RNR_RETRY | IBV_QP_MAX_QP_RD_ATOMIC);
+}
+
+/* Connect sender @s and receiver @s to each other. */
+static int t_connect_pair(FIXTURE_DATA(srq_traffic) *self, int s,
+			  int rnr_retry)
+{
+	return t_connect(self, self->snd[s], self->rcv[s]->qp_num,
+			 rnr_retry) ?:
+	       t_connect(self, self->rcv[s], self->snd[s]->qp_num, rnr_retry);
+}
+
+FIXTURE_SETUP(srq_traffic)
+{
+	struct ibv_srq_init_attr sa = {
+		.attr = { .max_wr = T_SRQ_WR, .max_sge = 1 },
+	};
+	struct ibv_qp_init_attr ia;
+	struct ibv_port_attr pa;
+	int i, fl;
+
+	self->buf = MAP_FAILED;
+	cleanup();
+	ASSERT_EQ(0, system("ip link add " NETDEV " type veth peer name " PEER
+			    " && ip link set " NETDEV " up && ip link set " PEER " up"
+			    " && ip addr add " SRC4 "/24 dev " NETDEV
+			    " && ip addr add " DST4 "/24 dev " PEER
+			    " && rdma link add " DEV " type uet netdev " NETDEV));
+	self->ctx = uet_open_dev(DEV);
+	ASSERT_NE(NULL, self->ctx) TH_LOG("uet provider did not open " DEV);
+	self->sgid = uet_wait_gid(self->ctx, SRC4);
+	ASSERT_LE(0, self->sgid) TH_LOG(SRC4 " never appeared in the GID table");
+	ASSERT_EQ(0, ibv_query_gid(self->ctx, 1, self->sgid, &self->gid));
+	ASSERT_EQ(0, ibv_query_port(self->ctx, 1, &pa));
+	self->mtu = pa.active_mtu;
+	/* Async events are read without blocking (see t_events()). */
+	fl = fcntl(self->ctx->async_fd, F_GETFL);
+	ASSERT_LE(0, fl);
+	ASSERT_EQ(0, fcntl(self->ctx->async_fd, F_SETFL, fl | O_NONBLOCK));
+
+	self->buf = mmap(NULL, T_BUF, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	memset(self->buf, T_FILL, T_BUF);
+	self->pd = ibv_alloc_pd(self->ctx);
+	ASSERT_NE(NULL, self->pd) TH_LOG("ibv_alloc_pd: %s", strerror(errno));
+	self->mr = ibv_reg_mr(self->pd, self->buf, T_BUF,
+			      IBV_ACCESS_LOCAL_WRITE | RC_ACCESS);
+	ASSERT_NE(NULL, self->mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	self->scq = ibv_create_cq(self->ctx, CQ_SIZE, NULL, NULL, 0);
+	ASSERT_NE(NULL, self->scq) TH_LOG("ibv_create_cq: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		self->rcq[i] = ibv_create_cq(self->ctx, CQ_SIZE, NULL, NULL, 0);
+		ASSERT_NE(NULL, self->rcq[i])
+			TH_LOG("ibv_create_cq: %s", strerror(errno));
+	}
+	self->srq = ibv_create_srq(self->pd, &sa);
+	ASSERT_NE(NULL, self->srq) TH_LOG("ibv_create_srq: %s", strerror(errno));
+	ASSERT_EQ(T_SRQ_WR, sa.attr.max_wr);
+
+	for (i = 0; i < 2; i++) {
+		memset(&ia, 0, sizeof(ia));
+		ia.qp_type = IBV_QPT_RC;
+		ia.send_cq = self->scq;
+		ia.recv_cq = self->scq;
+		ia.cap.max_send_wr = 16;
+		ia.cap.max_send_sge = 1;
+		ia.cap.max_recv_wr = 1;
+		ia.cap.max_recv_sge = 1;
+		self->snd[i] = ibv_create_qp(self->pd, &ia);
+		ASSERT_NE(NULL, self->snd[i])
+			TH_LOG("ibv_create_qp: %s", strerror(errno));
+		ia.recv_cq = self->rcq[i];
+		ia.srq = self->srq;
+		ia.cap.max_recv_wr = 0;
+		ia.cap.max_recv_sge = 0;
+		self->rcv[i] = ibv_create_qp(self->pd, &ia);
+		ASSERT_NE(NULL, self->rcv[i])
+			TH_LOG("ibv_create_qp on the SRQ: %s", strerror(errno));
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, t_connect_pair(self, i, 7))
+			TH_LOG("connecting pair %d", i);
+	self->seed = name_seed(_metadata->name);
+}
+
+FIXTURE_TEARDOWN(srq_traffic)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (self->snd[i])
+			ibv_destroy_qp(self->snd[i]);
+		if (self->rcv[i])
+			ibv_destroy_qp(self->rcv[i]);
+	}
+	if (self->srq)
+		ibv_destroy_srq(self->srq);
+	if (self->scq)
+		ibv_destroy_cq(self->scq);
+	for (i = 0; i < 2; i++)
+		if (self->rcq[i])
+			ibv_destroy_cq(self->rcq[i]);
+	if (self->mr)
+		ibv_dereg_mr(self->mr);
+	if (self->pd)
+		ibv_dealloc_pd(self->pd);
+	if (self->buf != MAP_FAILED)
+		munmap(self->buf, T_BUF);
+	if (self->ctx)
+		ibv_close_device(self->ctx);
+	cleanup();
+}
+
+static uint8_t *t_recv_slot(FIXTURE_DATA(srq_traffic) *self, uint64_t wr_id)
+{
+	return self->buf + T_RECV_OFF + (wr_id % T_SLOTS) * T_SLOT;
+}
+
+/* Where message @j of sender @s is sent from. */
+static uint8_t *t_send_slot(FIXTURE_DATA(srq_traffic) *self, int s, int j)
+{
+	return self->buf + T_SEND_OFF + (s * 16 + j % 16) * T_SLOT;
+}
+
+static uint64_t t_msg_seed(FIXTURE_DATA(srq_traffic) *self, int s, int j)
+{
+	return self->seed + ((uint64_t)s << 32) + j;
+}
+
+/*
+ * Post @n receives of T_RLEN bytes to the SRQ, wr_id @first + i, in one
+ * list; each one's slot is filled with T_FILL first.
+ */
+static int t_post_srq(FIXTURE_DATA(srq_traffic) *self, int n, uint64_t first)
+{
+	struct ibv_recv_wr wr[T_SLOTS], *bad;
+	struct ibv_sge sge[T_SLOTS];
+	int i;
+
+	if (n > T_SLOTS)
+		return EINVAL;
+	for (i = 0; i < n; i++) {
+		uint8_t *slot = t_recv_slot(self, first + i);
+
+		memset(slot, T_FILL, T_SLOT);
+		sge[i].addr = (uintptr_t)slot;
+		sge[i].length = T_RLEN;
+		sge[i].lkey = self->mr->lkey;
+		memset(&wr[i], 0, sizeof(wr[i]));
+		wr[i].wr_id = first + i;
+		wr[i].sg_list = &sge[i];
+		wr[i].num_sge = 1;
+		wr[i].next = i + 1 < n ? &wr[i + 1] : NULL;
+	}
+	return ibv_post_srq_recv(self->srq, wr, &bad);
+}
+
+/*
+ * Post message @j of sender @s (t_len(@j) bytes of its pattern), a SEND
+ * or, with @write_imm, an RDMA_WRITE_WITH_IMM to T_WRITE_OFF.
+ */
+static int t_post_msg(FIXTURE_DATA(srq_traffic) *self, int s, int j,
+		      bool write_imm)
+{
+	uint8_t *src = t_send_slot(self, s, j);
+	uint32_t len = t_len(j);
+	struct ibv_sge sge = {
+		.addr = (uintptr_t)src, .length = len, .lkey = self->mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = T_SEND_ID(s, j),
+		.sg_list = &sge,
+		.num_sge = len ? 1 : 0,
+		.opcode = write_imm ? IBV_WR_RDMA_WRITE_WITH_IMM : IBV_WR_SEND,
+		.send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+
+	pat_fill(src, len, t_msg_seed(self, s, j));
+	if (write_imm) {
+		memset(self->buf + T_WRITE_OFF, T_FILL, T_SLOT);
+		wr.wr.rdma.remote_addr = (uintptr_t)self->buf + T_WRITE_OFF;
+		wr.wr.rdma.rkey = self->mr->rkey;
+		wr.imm_data = htonl(T_IMM(s, j));
+	}
+	return ibv_post_send(self->snd[s], &wr, &bad);
+}
+
+/*
+ * The T_SLOT bytes at @got hold the first @len bytes of message @j of
+ * sender @s and T_FILL after them.
+ */
+static bool t_check_bytes(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(srq_traffic) *self, const uint8_t *got,
+			  int s, int j, uint32_t len, const char *what)
+{
+	uint8_t want[T_SLOT];
+	size_t i;
+
+	pat_fill(want, len, t_msg_seed(self, s, j));
+	memset(want + len, T_FILL, T_SLOT - len);
+	if (!memcmp(got, want, T_SLOT))
+		return true;
+	for (i = 0; got[i] == want[i]; i++)
+		;
+	EXPECT_EQ(want[i], got[i])
+		TH_LOG("%s: byte %zu (message of %u bytes) is %#x, want %#x",
+		       what, i, len, got[i], want[i]);
+	return false;
+}
+
+/* The send completion of message @j of sender @s, successful. */
+static void t_expect_send(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(srq_traffic) *self, int s, int j,
+			  bool write_imm)
+{
+	struct ibv_wc wc;
+
+	memset(&wc, 0xa5, sizeof(wc));
+	ASSERT_EQ(1, uet_poll_n(self->scq, 1, &wc, T_WAIT_MS))
+		TH_LOG("message %d of sender %d: no send completion", j, s);
+	EXPECT_EQ(T_SEND_ID(s, j), wc.wr_id)
+		TH_LOG("message %d of sender %d: send wr_id %#llx", j, s,
+		       (unsigned long long)wc.wr_id);
+	EXPECT_EQ(IBV_WC_SUCCESS, wc.status)
+		TH_LOG("message %d of sender %d: %s", j, s,
+		       ibv_wc_status_str(wc.status));
+	EXPECT_EQ(write_imm ? IBV_WC_RDMA_WRITE : IBV_WC_SEND, wc.opcode);
+	EXPECT_EQ(self->snd[s]->qp_num, wc.qp_num);
+}
+
+/*
+ * Check receive completion @wc of message @j of sender @s, which must
+ * have taken SRQ receive @wr_id on receiver @s: its fields and the
+ * bytes in the receive buffer or, for a WRITE_WITH_IMM, at T_WRITE_OFF
+ * (the receive buffer untouched then).
+ */
+static void t_check_recv(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(srq_traffic) *self,
+			 const struct ibv_wc *wc, int s, int j,
+			 uint64_t wr_id, bool write_imm)
+{
+	uint32_t len = t_len(j);
+	char what[64];
+
+	snprintf(what, sizeof(what), "message %d of sender %d", j, s);
+	EXPECT_EQ(wr_id, wc->wr_id)
+		TH_LOG("%s took receive %llu, want %llu", what,
+		       (unsigned long long)wc->wr_id,
+		       (unsigned long long)wr_id);
+	EXPECT_EQ(IBV_WC_SUCCESS, wc->status)
+		TH_LOG("%s: %s", what, ibv_wc_status_str(wc->status));
+	EXPECT_EQ(write_imm ? IBV_WC_RECV_RDMA_WITH_IMM : IBV_WC_RECV,
+		  wc->opcode) TH_LOG("%s: opcode %d", what, wc->opcode);
+	EXPECT_EQ(len, wc->byte_len) TH_LOG("%s: byte_len", what);
+	EXPECT_EQ(self->rcv[s]->qp_num, wc->qp_num)
+		TH_LOG("%s: qp_num %#x", what, wc->qp_num);
+	if (wc->wr_id != wr_id)
+		return;
+	if (write_imm) {
+		EXPECT_TRUE(wc->wc_flags & IBV_WC_WITH_IMM) TH_LOG("%s", what);
+		EXPECT_EQ(htonl(T_IMM(s, j)), wc->imm_data) TH_LOG("%s", what);
+		t_check_bytes(_metadata, self, self->buf + T_WRITE_OFF, s, j,
+			      len, what);
+		t_check_bytes(_metadata, self, t_recv_slot(self, wr_id), s, j,
+			      0, "receive buffer of a WRITE_WITH_IMM");
+	} else {
+		EXPECT_FALSE(wc->wc_flags & IBV_WC_WITH_IMM) TH_LOG("%s", what);
+		t_check_bytes(_metadata, self, t_recv_slot(self, wr_id), s, j,
+			      len, what);
+	}
+}
+
+/*
+ * Message @j of sender @s, alone on the wire: it completes at both ends,
+ * takes SRQ receive @wr_id on receiver @s and nothing else completes.
+ */
+static void t_xfer(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(srq_traffic) *self, int s, int j,
+		   uint64_t wr_id, bool write_imm)
+{
+	struct ibv_wc wc;
+
+	ASSERT_EQ(0, t_post_msg(self, s, j, write_imm));
+	t_expect_send(_metadata, self, s, j, write_imm);
+	memset(&wc, 0xa5, sizeof(wc));
+	ASSERT_EQ(1, uet_poll_n(self->rcq[s], 1, &wc, T_WAIT_MS))
+		TH_LOG("message %d of sender %d: no receive completion", j, s);
+	t_check_recv(_metadata, self, &wc, s, j, wr_id, write_imm);
+	EXPECT_EQ(0, ibv_poll_cq(self->rcq[!s], 1, &wc))
+		TH_LOG("message %d of sender %d: a completion for receiver %d",
+		       j, s, !s);
+	EXPECT_EQ(0, ibv_poll_cq(self->scq, 1, &wc))
+		TH_LOG("message %d of sender %d: a send completion too many",
+		       j, s);
+}
+
+static bool t_port_event(enum ibv_event_type type)
+{
+	switch (type) {
+	case IBV_EVENT_PORT_ACTIVE:
+	case IBV_EVENT_PORT_ERR:
+	case IBV_EVENT_LID_CHANGE:
+	case IBV_EVENT_PKEY_CHANGE:
+	case IBV_EVENT_SM_CHANGE:
+	case IBV_EVENT_CLIENT_REREGISTER:
+	case IBV_EVENT_GID_CHANGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Read the async events that come within @ms milliseconds (only those
+ * already queued if @ms is 0), acknowledging each; with @want, stop as
+ * soon as @want events of @type about @obj (an SRQ for the SRQ events,
+ * a QP otherwise) were read.  Returns how many of those were read.  Any
+ * other event, but a port's, fails the test.
+ */
+static int t_events(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(srq_traffic) *self, enum ibv_event_type type,
+		    const void *obj, int ms, int want)
+{
+	struct pollfd pfd = { .fd = self->ctx->async_fd, .events = POLLIN };
+	long long end = uet_now_ms() + ms, left;
+	struct ibv_async_event ev;
+	const void *about;
+	int n = 0;
+
+	for (;;) {
+		errno = 0;
+		while (!ibv_get_async_event(self->ctx, &ev)) {
+			about = ev.event_type == IBV_EVENT_SRQ_LIMIT_REACHED ||
+				ev.event_type == IBV_EVENT_SRQ_ERR ?
+				(const void *)ev.element.srq :
+				(const void *)ev.element.qp;
+			if (ev.event_type == type && about == obj)
+				n++;
+			else
+				EXPECT_TRUE(t_port_event(ev.event_type))
+					TH_LOG("unexpected async event %s (%d) about %p",
+					       ibv_event_type_str(ev.event_type),
+					       ev.event_type, about);
+			ibv_ack_async_event(&ev);
+			errno = 0;
+		}
+		EXPECT_EQ(EAGAIN, errno)
+			TH_LOG("ibv_get_async_event: %s", strerror(errno));
+		left = end - uet_now_ms();
+		if ((want && n >= want) || left <= 0 || errno != EAGAIN)
+			return n;
+		poll(&pfd, 1, left);
+	}
+}
+
+static int t_srq_limit(FIXTURE_DATA(srq_traffic) *self)
+{
+	struct ibv_srq_attr a;
+
+	memset(&a, 0xa5, sizeof(a));
+	if (ibv_query_srq(self->srq, &a))
+		return -1;
+	return a.srq_limit;
+}
+
+static int t_arm(FIXTURE_DATA(srq_traffic) *self, uint32_t limit)
+{
+	struct ibv_srq_attr a = { .srq_limit = limit };
+
+	return ibv_modify_srq(self->srq, &a, IBV_SRQ_LIMIT);
+}
+
+/* Messages consumed one at a time, so that "left" is exact at each step. */
+TEST_F_TIMEOUT(srq_traffic, srq_limit_event, 120)
+{
+	int i, n;
+
+	ASSERT_EQ(0, t_post_srq(self, 16, 0));
+	ASSERT_EQ(0, t_arm(self, 4));
+	EXPECT_EQ(4, t_srq_limit(self));
+
+	/* 15 down to 4 left: not below the limit. */
+	for (i = 0; i < 12; i++) {
+		t_xfer(_metadata, self, 0, i, i, false);
+		n = t_events(_metadata, self, IBV_EVENT_SRQ_LIMIT_REACHED,
+			     self->srq, i == 11 ? QUIET_MS : T_PEEK_MS, 0);
+		EXPECT_EQ(0, n) TH_LOG("event with %d receives left", 15 - i);
+	}
+	EXPECT_EQ(4, t_srq_limit(self)) TH_LOG("disarmed without an event");
+
+	/* 3 left: one event, and the limit is disarmed. */
+	t_xfer(_metadata, self, 0, 12, 12, false);
+	EXPECT_EQ(1, t_events(_metadata, self, IBV_EVENT_SRQ_LIMIT_REACHED,
+			      self->srq, WAIT_MS, 1))
+		TH_LOG("no SRQ_LIMIT_REACHED with 3 receives left, limit 4");
+	EXPECT_EQ(0, t_events(_metadata, self, IBV_EVENT_SRQ_LIMIT_REACHED,
+			      self->srq, QUIET_MS, 0))
+		TH_LOG("SRQ_LIMIT_REACHED twice");
+	EXPECT_EQ(0, t_srq_limit(self));
+
+	/* Disarmed: 2 and 1 left, no event. */
+	for (i = 13; i < 15; i++) {
+		t_xfer(_metadata, self, 0, i, i, false);
+		n = t_events(_metadata, self, IBV_EVENT_SRQ_LIMIT_REACHED,
+			     self->srq, i == 14 ? QUIET_MS : T_PEEK_MS, 0);
+		EXPECT_EQ(0, n) TH_LOG("disarmed, event with %d left", 15 - i);
+	}
+	EXPECT_EQ(0, t_srq_limit(self));
+
+	/*
+	 * Refilled to 9 and armed again: nothing down to 4 left, one event
+	 * at 3, this time from a WRITE_WITH_IMM, which takes a receive too.
+	 * The ring still hands out receives in posting order: 15, then the
+	 * new ones 16..23.
+	 */
+	ASSERT_EQ(0, t_post_srq(self, 8, 16));
+	ASSERT_EQ(0, t_arm(self, 4));
+	EXPECT_EQ(4, t_srq_limit(self));
+	for (i = 15; i < 20; i++) {
+		t_xfer(_metadata, self, 1, i, i, false);
+		n = t_events(_metadata, self, IBV_EVENT_SRQ_LIMIT_REACHED,
+			     self->srq, i == 19 ? QUIET_MS : T_PEEK_MS, 0);
+		EXPECT_EQ(0, n) TH_LOG("re-armed, event with %d left", 23 - i);
+	}
+	t_xfer(_metadata, self, 1, 20, 20, true);
+	EXPECT_EQ(1, t_events(_metadata, self, IBV_EVENT_SRQ_LIMIT_REACHED,
+			      self->srq, WAIT_MS, 1))
+		TH_LOG("re-armed: no SRQ_LIMIT_REACHED with 3 left");
+	EXPECT_EQ(0, t_events(_metadata, self, IBV_EVENT_SRQ_LIMIT_REACHED,
+			      self->srq, QUIET_MS, 0))
+		TH_LOG("re-armed: SRQ_LIMIT_REACHED twice");
+	EXPECT_EQ(0, t_srq_limit(self));
+
+	/* Down to empty, still disarmed. */
+	for (i = 21; i < 24; i++) {
+		t_xfer(_metadata, self, i % 2, i, i, false);
+		n = t_events(_metadata, self, IBV_EVENT_SRQ_LIMIT_REACHED,
+			     self->srq, i == 23 ? QUIET_MS : T_PEEK_MS, 0);
+		EXPECT_EQ(0, n) TH_LOG("disarmed, event with %d left", 23 - i);
+	}
+	EXPECT_EQ(0, t_srq_limit(self));
+}
+
+/*
+ * Whichever receiver a message is for takes the SRQ's oldest receive:
+ * first one message at a time in a fixed interleaving, then both senders
+ * at once, when the order of the receives each receiver took must still
+ * be that of its sender's messages.
+ */
+TEST_F_TIMEOUT(srq_traffic, srq_shared_by_two_qps, 120)
+{
+	static const int order[] = { 0, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0 };
+	const int seq = ARRAY_SIZE(order), burst = 6, base = 100;
+	int count[2] = { 0, 0 }, sent[2], i, s, j;
+	bool taken[T_SLOTS] = {};
+	uint64_t last_id[2];
+	struct ibv_wc wc;
+
+	/* 24 receives, in three posts: posting order across posts. */
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, t_post_srq(self, 8, base + 8 * i));
+
+	for (i = 0; i < seq; i++) {
+		s = order[i];
+		t_xfer(_metadata, self, s, count[s], base + i, false);
+		count[s]++;
+	}
+
+	/* Both senders at once, burst messages each. */
+	for (j = 0; j < burst; j++)
+		for (s = 0; s < 2; s++)
+			ASSERT_EQ(0, t_post_msg(self, s, count[s] + j, false));
+	sent[0] = sent[1] = 0;
+	for (i = 0; i < 2 * burst; i++) {
+		memset(&wc, 0xa5, sizeof(wc));
+		ASSERT_EQ(1, uet_poll_n(self->scq, 1, &wc, T_WAIT_MS))
+			TH_LOG("send completion %d of %d", i + 1, 2 * burst);
+		EXPECT_EQ(IBV_WC_SUCCESS, wc.status)
+			TH_LOG("send %#llx: %s", (unsigned long long)wc.wr_id,
+			       ibv_wc_status_str(wc.status));
+		EXPECT_EQ(IBV_WC_SEND, wc.opcode);
+		s = wc.qp_num == self->snd[1]->qp_num;
+		EXPECT_EQ(self->snd[s]->qp_num, wc.qp_num);
+		/* In posting order per sender. */
+		EXPECT_EQ(T_SEND_ID(s, count[s] + sent[s]), wc.wr_id)
+			TH_LOG("sender %d: send %#llx", s,
+			       (unsigned long long)wc.wr_id);
+		sent[s]++;
+	}
+	for (s = 0; s < 2; s++) {
+		last_id[s] = base + seq - 1;
+		for (j = 0; j < burst; j++) {
+			memset(&wc, 0xa5, sizeof(wc));
+			ASSERT_EQ(1, uet_poll_n(self->rcq[s], 1, &wc,
+						T_WAIT_MS))
+				TH_LOG("receiver %d: receive %d of %d", s,
+				       j + 1, burst);
+			/* A later receive than the previous one of that QP. */
+			EXPECT_LT(last_id[s], wc.wr_id)
+				TH_LOG("receiver %d took %llu after %llu", s,
+				       (unsigned long long)wc.wr_id,
+				       (unsigned long long)last_id[s]);
+			ASSERT_LE(base + seq, wc.wr_id);
+			ASSERT_GT(base + seq + 2 * burst, wc.wr_id);
+			EXPECT_FALSE(taken[wc.wr_id % T_SLOTS])
+				TH_LOG("receive %llu taken twice",
+				       (unsigned long long)wc.wr_id);
+			taken[wc.wr_id % T_SLOTS] = true;
+			last_id[s] = wc.wr_id;
+			/* The j-th receive of QP s holds its j-th message. */
+			t_check_recv(_metadata, self, &wc, s, count[s] + j,
+				     wc.wr_id, false);
+		}
+	}
+	EXPECT_EQ(0, ibv_poll_cq(self->rcq[0], 1, &wc));
+	EXPECT_EQ(0, ibv_poll_cq(self->rcq[1], 1, &wc));
+	EXPECT_EQ(0, ibv_poll_cq(self->scq, 1, &wc));
+}
+
+/*
+ * A SEND that finds the SRQ empty is receiver-not-ready: with rnr_retry
+ * 0 it fails, with 7 it waits for a receive posted 100 ms later.
+ */
+TEST_F_TIMEOUT(srq_traffic, srq_rnr, 120)
+{
+	struct ibv_wc wc;
+
+	ASSERT_EQ(0, t_connect_pair(self, 1, 0));
+	ASSERT_EQ(0, t_post_msg(self, 1, 0, false));
+	memset(&wc, 0xa5, sizeof(wc));
+	ASSERT_EQ(1, uet_poll_n(self->scq, 1, &wc, T_WAIT_MS))
+		TH_LOG("rnr_retry 0: no send completion");
+	EXPECT_EQ(T_SEND_ID(1, 0), wc.wr_id);
+	EXPECT_EQ(IBV_WC_RNR_RETRY_EXC_ERR, wc.status)
+		TH_LOG("rnr_retry 0: %s", ibv_wc_status_str(wc.status));
+	EXPECT_EQ(self->snd[1]->qp_num, wc.qp_num);
+	EXPECT_EQ(IBV_QPS_ERR, qp_state(self->snd[1]));
+	EXPECT_EQ(0, ibv_poll_cq(self->rcq[1], 1, &wc));
+
+	/* rnr_retry 7: message 7, 3001 bytes, several packets. */
+	ASSERT_EQ(0, t_post_msg(self, 0, 7, false));
+	usleep(100000);
+	EXPECT_EQ(0, ibv_poll_cq(self->scq, 1, &wc))
+		TH_LOG("completed before there was a receive: %s",
+		       ibv_wc_status_str(wc.status));
+	EXPECT_EQ(0, ibv_poll_cq(self->rcq[0], 1, &wc));
+	ASSERT_EQ(0, t_post_srq(self, 1, 0x77));
+	t_expect_send(_metadata, self, 0, 7, false);
+	memset(&wc, 0xa5, sizeof(wc));
+	ASSERT_EQ(1, uet_poll_n(self->rcq[0], 1, &wc, T_WAIT_MS))
+		TH_LOG("no receive completion");
+	t_check_recv(_metadata, self, &wc, 0, 7, 0x77, false);
+	EXPECT_EQ(0, ibv_poll_cq(self->rcq[0], 1, &wc));
+	EXPECT_EQ(0, ibv_poll_cq(self->rcq[1], 1, &wc));
+	EXPECT_EQ(IBV_QPS_RTS, qp_state(self->snd[0]));
+	EXPECT_EQ(IBV_QPS_RTS, qp_state(self->rcv[0]));
+}
+
+/*
+ * A receiver of the SRQ that goes to the error state after taking some
+ * receives: LAST_WQE_REACHED about it, once; the SRQ's receives are not
+ * flushed into its CQ, its peer's next SEND is not taken (sent again
+ * after every timeout and then failed with IBV_WC_RETRY_EXC_ERR, as IB
+ * does for a request nobody answers, see uet.rst) and takes none of
+ * them, and the other receiver goes on with them in order.
+ */
+TEST_F_TIMEOUT(srq_traffic, qp_on_srq_error_last_wqe, 120)
+{
+	struct ibv_wc wc;
+	int i;
+
+	ASSERT_EQ(0, t_post_srq(self, 6, 0));
+	t_xfer(_metadata, self, 0, 0, 0, false);
+	t_xfer(_metadata, self, 0, 1, 1, false);
+	ASSERT_EQ(0, to_state(self->rcv[0], IBV_QPS_ERR));
+	EXPECT_EQ(IBV_QPS_ERR, qp_state(self->rcv[0]));
+	EXPECT_EQ(1, t_events(_metadata, self, IBV_EVENT_QP_LAST_WQE_REACHED,
+			      self->rcv[0], WAIT_MS, 1))
+		TH_LOG("no LAST_WQE_REACHED");
+	EXPECT_EQ(0, ibv_poll_cq(self->rcq[0], 1, &wc))
+		TH_LOG("completion %llu status %s for the failed QP",
+		       (unsigned long long)wc.wr_id,
+		       ibv_wc_status_str(wc.status));
+
+	ASSERT_EQ(0, t_post_msg(self, 0, 2, false));
+	memset(&wc, 0xa5, sizeof(wc));
+	ASSERT_EQ(1, uet_poll_n(self->scq, 1, &wc, T_WAIT_MS))
+		TH_LOG("no send completion for the QP in error");
+	EXPECT_EQ(T_SEND_ID(0, 2), wc.wr_id);
+	EXPECT_EQ(IBV_WC_RETRY_EXC_ERR, wc.status)
+		TH_LOG("SEND to a QP in error: %s",
+		       ibv_wc_status_str(wc.status));
+	EXPECT_EQ(0, uet_poll_n(self->rcq[0], 1, &wc, QUIET_MS))
+		TH_LOG("completion %llu status %s for the failed QP",
+		       (unsigned long long)wc.wr_id,
+		       ibv_wc_status_str(wc.status));
+
+	for (i = 2; i < 6; i++)
+		t_xfer(_metadata, self, 1, i, i, false);
+	EXPECT_EQ(0, t_events(_metadata, self, IBV_EVENT_QP_LAST_WQE_REACHED,
+			      self->rcv[0], QUIET_MS, 0))
+		TH_LOG("LAST_WQE_REACHED twice");
 }
 
 TEST_HARNESS_MAIN

@@ -71,6 +71,45 @@ static inline int uet_wait_gid(struct ibv_context *ctx, const char *addr)
 	return idx;
 }
 
+/*
+ * Like uet_find_gid(), but when @addr is in the table more than once (a
+ * RoCE v1 and a v2 entry on soft-RoCE) take the RoCE v2 one: only that
+ * one is carried over UDP/IP, which is what the data tests need.
+ */
+static inline int uet_find_gid_v2(struct ibv_context *ctx, const char *addr)
+{
+	struct ibv_gid_entry ent;
+	struct ibv_port_attr pa;
+	union ibv_gid want;
+	int i, idx = -1;
+
+	if (uet_parse_gid(addr, &want) || ibv_query_port(ctx, 1, &pa))
+		return -1;
+	for (i = 0; i < pa.gid_tbl_len; i++) {
+		if (ibv_query_gid_ex(ctx, 1, i, &ent, 0) ||
+		    memcmp(&ent.gid, &want, sizeof(want)))
+			continue;
+		if (ent.gid_type == IBV_GID_TYPE_ROCE_V2)
+			return i;
+		if (idx < 0)
+			idx = i;
+	}
+	return idx;
+}
+
+/* uet_wait_gid() with the RoCE v2 preference of uet_find_gid_v2(). */
+static inline int uet_wait_gid_v2(struct ibv_context *ctx, const char *addr)
+{
+	int i, idx = -1;
+
+	for (i = 0; i < 50 && idx < 0; i++) {
+		idx = uet_find_gid_v2(ctx, addr);
+		if (idx < 0)
+			usleep(100000);
+	}
+	return idx;
+}
+
 static inline long long uet_now_ms(void)
 {
 	struct timespec ts;
