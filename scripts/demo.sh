@@ -45,7 +45,7 @@ run rdma link show
 run ibv_devices
 run ibv_devinfo -d uetA0
 
-ip netns exec uetA tcpdump -i vethA -c 6 -nn -e -X udp port 4793 \
+ip netns exec uetA tcpdump -i vethA -c 6 -s 110 -nn -e -X udp port 4793 \
 	>/tmp/tcpdump.log 2>/dev/null &
 sleep 1
 pair ibv_rc_pingpong -g 0 -n 1000 -s 65536
@@ -54,7 +54,7 @@ pair ib_write_bw -x 0 -s 1048576 -n 100
 pair ib_read_lat -x 0 -s 64 -n 1000
 pair ib_atomic_bw -x 0 -n 1000
 wait || true
-printf '\n$ tcpdump -i vethA -nn -e -X udp port 4793  # the first packets\n'
+printf '\n$ tcpdump -i vethA -s 110 -nn -e -X udp port 4793  # headers of the first packets\n'
 cat /tmp/tcpdump.log
 
 run rdma stat show link uetA0/1

@@ -378,10 +378,12 @@ def analyse(pcap, phases):
         sports = {q["sport"] for q in pdc.reqs}
         last_cack = None
         sent_hi = None
-        events = sorted(pdc.reqs + pdc.acks, key=lambda x: x["i"])
+        # CLOSE consumes a PSN of the PDC, like a request.
+        closes = [c for c in pdc.cps if c["uet"]["ctl"] == W.CP_CLOSE]
+        events = sorted(pdc.reqs + pdc.acks + closes, key=lambda x: x["i"])
         for p in events:
             u = p["uet"]
-            if u["type"] == W.PDS_ROD_REQ:
+            if u["type"] in (W.PDS_ROD_REQ, W.PDS_CP):
                 if sent_hi is None or \
                         0 < (u["psn"] - sent_hi) & 0xffffffff < 1 << 31:
                     sent_hi = u["psn"]
@@ -473,13 +475,19 @@ def analyse(pcap, phases):
         e = Errs()
         for p in cps:
             u = p["uet"]
-            if u["len"] != W.PDS_CP_LEN or u["ctl"] != W.CP_ACK_REQ or \
+            if u["len"] != W.PDS_CP_LEN or \
+                    u["ctl"] not in (W.CP_ACK_REQ, W.CP_CLOSE) or \
                     u["flags"] & ~(W.CP_ISROD | W.CP_RETX | W.CP_AR) or \
                     not u["flags"] & W.CP_ISROD or u["probe"] or \
+                    (u["ctl"] == W.CP_CLOSE and
+                     not u["flags"] & W.CP_AR) or \
                     (p["src"], u["spdcid"]) not in pdcs:
                 e("control packet: " + pkt_str(p))
-        e.report("control packets: 16-byte ACK_REQ with isROD, for an "
-                 "open PDC")
+        ktap.msg("control packets seen: %s" %
+                 {c: sum(1 for p in cps if p["uet"]["ctl"] == c)
+                  for c in set(p["uet"]["ctl"] for p in cps)})
+        e.report("control packets: 16-byte ACK_REQ or CLOSE (with AR) with "
+                 "isROD, for an open PDC")
     else:
         ktap.skip("control packet form", "no control packet captured")
 
