@@ -401,6 +401,9 @@ void uet_mr_put(struct uet_mr *mr);
 bool uet_mr_covers(const struct uet_mr *mr, u64 iova, u64 len);
 void uet_mr_copy(struct uet_mr *mr, u64 iova, void *buf, u32 len,
 		 bool to_mr);
+int uet_sge_copy(struct uet_dev *udev, struct ib_pd *pd,
+		 const struct uet_sge *sge, u32 num_sge, u64 off, void *buf,
+		 u32 len, bool to_mr);
 
 /* uet_stats.c */
 struct rdma_hw_stats *uet_alloc_hw_port_stats(struct ib_device *ibdev,

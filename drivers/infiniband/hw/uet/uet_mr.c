@@ -122,6 +122,51 @@ void uet_mr_copy(struct uet_mr *mr, u64 iova, void *buf, u32 len, bool to_mr)
 	}
 }
 
+/**
+ * uet_sge_copy - copy between a kernel buffer and a scatter/gather list
+ * @udev: the device
+ * @pd: the PD every SGE's MR must belong to
+ * @sge: the list
+ * @num_sge: its length, checked against the WQE's limit by the caller
+ * @off: where in the bytes the list describes
+ * @buf: the kernel buffer
+ * @len: bytes
+ * @to_mr: direction; writing needs local write access
+ *
+ * Context: any.
+ * Return: 0, or -EFAULT when an SGE names no suitable MR or the list is
+ * too short.
+ */
+int uet_sge_copy(struct uet_dev *udev, struct ib_pd *pd,
+		 const struct uet_sge *sge, u32 num_sge, u64 off, void *buf,
+		 u32 len, bool to_mr)
+{
+	struct uet_mr *mr;
+	u32 i, n;
+
+	for (i = 0; i < num_sge && len; i++, sge++) {
+		if (off >= sge->length) {
+			off -= sge->length;
+			continue;
+		}
+		n = min_t(u64, len, sge->length - off);
+		mr = uet_mr_get(udev, sge->lkey, pd);
+		if (!mr)
+			return -EFAULT;
+		if (!uet_mr_covers(mr, sge->addr, sge->length) ||
+		    (to_mr && !(mr->access & IB_ACCESS_LOCAL_WRITE))) {
+			uet_mr_put(mr);
+			return -EFAULT;
+		}
+		uet_mr_copy(mr, sge->addr + off, buf, n, to_mr);
+		uet_mr_put(mr);
+		buf += n;
+		len -= n;
+		off = 0;
+	}
+	return len ? -EFAULT : 0;
+}
+
 /* The pinned pages, by index, so packets find their bytes at once. */
 static int uet_mr_map_pages(struct uet_mr *mr)
 {

@@ -93,34 +93,9 @@ static u64 uet_recv_capacity(const struct uet_recv_wqe *rwqe, u32 max_sge)
 static int uet_recv_place(struct uet_qp *qp, const struct uet_recv_wqe *rwqe,
 			  u64 off, const void *data, u32 len)
 {
-	struct uet_dev *udev = to_uet_dev(qp->ibqp.device);
-	u32 i;
-
-	for (i = 0; i < rwqe->num_sge && len; i++) {
-		const struct uet_sge *sge = &rwqe->sge[i];
-		struct uet_mr *mr;
-		u32 n;
-
-		if (off >= sge->length) {
-			off -= sge->length;
-			continue;
-		}
-		n = min_t(u64, len, sge->length - off);
-		mr = uet_mr_get(udev, sge->lkey, qp->ibqp.pd);
-		if (!mr)
-			return -EFAULT;
-		if (!(mr->access & IB_ACCESS_LOCAL_WRITE) ||
-		    !uet_mr_covers(mr, sge->addr, sge->length)) {
-			uet_mr_put(mr);
-			return -EFAULT;
-		}
-		uet_mr_copy(mr, sge->addr + off, (void *)data, n, true);
-		uet_mr_put(mr);
-		data += n;
-		len -= n;
-		off = 0;
-	}
-	return len ? -EFAULT : 0;
+	return uet_sge_copy(to_uet_dev(qp->ibqp.device), qp->ibqp.pd,
+			    rwqe->sge, rwqe->num_sge, off, (void *)data, len,
+			    true);
 }
 
 static void uet_recv_complete(struct uet_qp *qp, u64 wr_id,

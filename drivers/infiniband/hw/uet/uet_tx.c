@@ -306,39 +306,14 @@ static void uet_tx_fetch(struct uet_qp *qp)
 static int uet_tx_copy(struct uet_qp *qp, const struct uet_swqe *swqe,
 		       u64 off, u8 *buf, u32 len, bool to_mr)
 {
-	struct uet_dev *udev = to_uet_dev(qp->ibqp.device);
 	const struct uet_send_wqe *wqe = &swqe->wqe;
-	u32 i;
 
 	if (wqe->send_flags & IB_SEND_INLINE) {
 		memcpy(buf, wqe->inline_data + off, len);
 		return 0;
 	}
-	for (i = 0; i < wqe->num_sge && len; i++) {
-		const struct uet_sge *sge = &wqe->sge[i];
-		struct uet_mr *mr;
-		u32 n;
-
-		if (off >= sge->length) {
-			off -= sge->length;
-			continue;
-		}
-		n = min_t(u64, len, sge->length - off);
-		mr = uet_mr_get(udev, sge->lkey, qp->ibqp.pd);
-		if (!mr)
-			return -EFAULT;
-		if (!uet_mr_covers(mr, sge->addr, sge->length) ||
-		    (to_mr && !(mr->access & IB_ACCESS_LOCAL_WRITE))) {
-			uet_mr_put(mr);
-			return -EFAULT;
-		}
-		uet_mr_copy(mr, sge->addr + off, buf, n, to_mr);
-		uet_mr_put(mr);
-		buf += n;
-		len -= n;
-		off = 0;
-	}
-	return len ? -EFAULT : 0;
+	return uet_sge_copy(to_uet_dev(qp->ibqp.device), qp->ibqp.pd,
+			    wqe->sge, wqe->num_sge, off, buf, len, to_mr);
 }
 
 static unsigned int uet_ses_opcode(u32 wr_opcode)
