@@ -61,6 +61,7 @@
 #include <infiniband/verbs.h>
 
 #include "../kselftest_harness.h"
+#include "uet_ns_util.h"
 #include "uet_verbs_util.h"
 
 #define NS_A "uetnA"
@@ -108,100 +109,6 @@ static const char *const counter_names[] = {
 
 #define NCOUNTERS ARRAY_SIZE(counter_names)
 
-/*
- * Run a command, split at blanks (nothing is quoted), inside network
- * namespace @ns unless NULL, with @input on its stdin unless NULL, and
- * its output thrown away if @quiet; returns its exit status.  (As in
- * uet_rc_data.c.)
- */
-static int spawn(const char *ns, bool quiet, const char *input,
-		 const char *fmt, ...)
-{
-	char line[1024], shown[1024], nspath[128], *argv[64], *save, *tok;
-	int pfd[2], status, n = 0, fd;
-	va_list ap;
-	pid_t pid;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	snprintf(shown, sizeof(shown), "%s", line);
-	for (tok = strtok_r(line, " ", &save); tok && n < 63;
-	     tok = strtok_r(NULL, " ", &save))
-		argv[n++] = tok;
-	argv[n] = NULL;
-	if (input && pipe(pfd))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		if (ns) {
-			snprintf(nspath, sizeof(nspath), "/run/netns/%s", ns);
-			fd = open(nspath, O_RDONLY);
-			if (fd < 0 || setns(fd, CLONE_NEWNET))
-				_exit(126);
-		}
-		if (input) {
-			dup2(pfd[0], 0);
-			close(pfd[0]);
-			close(pfd[1]);
-		}
-		if (quiet) {
-			fd = open("/dev/null", O_WRONLY);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (input) {
-		close(pfd[0]);
-		if (pid > 0 && write(pfd[1], input, strlen(input)) < 0)
-			status = -1;
-		close(pfd[1]);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	n = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	if (n && !quiet)
-		fprintf(stderr, "# command failed (%d): %s%s%s\n", n, shown,
-			input ? " <<< " : "", input ?: "");
-	return n;
-}
-
-static bool exists(const char *fmt, const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), fmt, name);
-	return !access(path, F_OK);
-}
-
-/* Pattern bytes: xorshift64*, seeded through splitmix64. */
-static uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static void pat_fill(uint8_t *p, size_t n, uint64_t seed)
-{
-	uint64_t s = mix64(seed) | 1, v;
-	size_t k;
-
-	while (n) {
-		s ^= s >> 12;
-		s ^= s << 25;
-		s ^= s >> 27;
-		v = s * 0x2545f4914f6cdd1dull;
-		k = n < 8 ? n : 8;
-		memcpy(p, &v, k);
-		p += k;
-		n -= k;
-	}
-}
-
 /* Offset of the first byte that differs, or -1. */
 static long first_diff(const uint8_t *a, const uint8_t *b, size_t n)
 {
@@ -223,21 +130,21 @@ static void net_cleanup(void)
 {
 	char cmds[256] = "";
 
-	if (exists("/sys/class/infiniband/%s", DEV_A))
+	if (uet_path_exists("/sys/class/infiniband/%s", DEV_A))
 		strcat(cmds, "link del " DEV_A "\n");
-	if (exists("/sys/class/infiniband/%s", DEV_B))
+	if (uet_path_exists("/sys/class/infiniband/%s", DEV_B))
 		strcat(cmds, "link del " DEV_B "\n");
 	if (*cmds)
-		spawn(NULL, true, cmds, "rdma -f -b -");
+		uet_spawn(NULL, true, cmds, "rdma -f -b -");
 	*cmds = 0;
-	if (exists("/run/netns/%s", NS_A))
+	if (uet_path_exists("/run/netns/%s", NS_A))
 		strcat(cmds, "netns del " NS_A "\n");
-	if (exists("/run/netns/%s", NS_B))
+	if (uet_path_exists("/run/netns/%s", NS_B))
 		strcat(cmds, "netns del " NS_B "\n");
-	if (exists("/sys/class/net/%s", VETH_A))
+	if (uet_path_exists("/sys/class/net/%s", VETH_A))
 		strcat(cmds, "link del " VETH_A "\n");
 	if (*cmds)
-		spawn(NULL, true, cmds, "ip -force -batch -");
+		uet_spawn(NULL, true, cmds, "ip -force -batch -");
 }
 
 static void __attribute__((constructor)) remember_main(void)
@@ -257,30 +164,30 @@ static int net_setup(void)
 	char cmds[512];
 
 	net_cleanup();
-	if (spawn(NULL, false, "netns add " NS_A "\nnetns add " NS_B "\n"
+	if (uet_spawn(NULL, false, "netns add " NS_A "\nnetns add " NS_B "\n"
 		  "link add " VETH_A " netns " NS_A " type veth peer name "
 		  VETH_B " netns " NS_B "\n", "ip -batch -"))
 		return -1;
 	snprintf(cmds, sizeof(cmds), "link set " VETH_A " mtu %d up\n"
 		 "addr add " ADDR_A "/24 dev " VETH_A "\n", VETH_MTU);
-	if (spawn(NS_A, false, cmds, "ip -4 -batch -"))
+	if (uet_spawn(NS_A, false, cmds, "ip -4 -batch -"))
 		return -1;
 	snprintf(cmds, sizeof(cmds), "link set " VETH_B " mtu %d up\n"
 		 "addr add " ADDR_B "/24 dev " VETH_B "\n", VETH_MTU);
-	if (spawn(NS_B, false, cmds, "ip -4 -batch -"))
+	if (uet_spawn(NS_B, false, cmds, "ip -4 -batch -"))
 		return -1;
-	return spawn(NS_A, false, NULL,
+	return uet_spawn(NS_A, false, NULL,
 		     "rdma link add " DEV_A " type uet netdev " VETH_A) ?:
-	       spawn(NS_B, false, NULL,
+	       uet_spawn(NS_B, false, NULL,
 		     "rdma link add " DEV_B " type uet netdev " VETH_B);
 }
 
 static int netem_on(void)
 {
 	/* NETEM has '%' signs: an argument, not part of the format. */
-	return spawn(NS_A, false, NULL, "tc qdisc add dev %s root %s", VETH_A,
+	return uet_spawn(NS_A, false, NULL, "tc qdisc add dev %s root %s", VETH_A,
 		     NETEM) ?:
-	       spawn(NS_B, false, NULL, "tc qdisc add dev %s root %s", VETH_B,
+	       uet_spawn(NS_B, false, NULL, "tc qdisc add dev %s root %s", VETH_B,
 		     NETEM);
 }
 
@@ -723,7 +630,7 @@ static const char *stream_init(struct stream *s, const char *name,
 	s->tgt = tgt;
 	s->size = size;
 	s->tag = tag;
-	s->seed = mix64(tag);
+	s->seed = uet_mix64(tag);
 	s->src = ini_mem;
 	s->rbuf = s->src + size;
 	s->decoy = s->rbuf + size;
@@ -733,13 +640,13 @@ static const char *stream_init(struct stream *s, const char *name,
 	s->slots = s->dst + size;
 	s->atom = s->slots + RQ_SLOTS * RECV_SLOT;
 
-	pat_fill(s->src, size, s->seed);
-	pat_fill(s->rbuf, size, s->seed ^ 1);
-	pat_fill(s->decoy, MAX_CHUNK, s->seed ^ 2);
-	pat_fill(s->dst, size, s->seed ^ 3);
-	pat_fill(s->atom, ATOM_AREA, s->seed ^ 4);
+	uet_pat_fill(s->src, size, s->seed);
+	uet_pat_fill(s->rbuf, size, s->seed ^ 1);
+	uet_pat_fill(s->decoy, MAX_CHUNK, s->seed ^ 2);
+	uet_pat_fill(s->dst, size, s->seed ^ 3);
+	uet_pat_fill(s->atom, ATOM_AREA, s->seed ^ 4);
 	s->faa_sum = FAA_BASE;
-	s->cas_val = mix64(s->seed ^ 5);
+	s->cas_val = uet_mix64(s->seed ^ 5);
 	memcpy(s->atom + FAA_OFF, &s->faa_sum, 8);
 	memcpy(s->atom + CAS_OFF, &s->cas_val, 8);
 	memcpy(s->atom_img, s->atom, ATOM_AREA);
@@ -870,7 +777,7 @@ static int stream_post(struct stream *s)
 			hdr[2] = o->len;
 			hdr[3] = s->tag;
 			memcpy(buf, hdr, SEND_HDR);
-			pat_fill(buf + SEND_HDR, o->len - SEND_HDR,
+			uet_pat_fill(buf + SEND_HDR, o->len - SEND_HDR,
 				 s->seed ^ (o->seq << 8));
 			err = post_wr(s->ini, o->seq,
 				      o->kind == K_SEND ? IBV_WR_SEND :
@@ -881,7 +788,7 @@ static int stream_post(struct stream *s)
 			o->off = s->done[s->nread].off;
 			o->len = s->done[s->nread].len;
 			s->nread++;
-			pat_fill(s->rbuf + o->off, o->len, o->seq ^ 0xbad);
+			uet_pat_fill(s->rbuf + o->off, o->len, o->seq ^ 0xbad);
 			err = post_wr(s->ini, o->seq, IBV_WR_RDMA_READ,
 				      s->rbuf + o->off, o->len,
 				      raddr_dst + o->off, rkey, 0, 0, 0);
@@ -897,7 +804,7 @@ static int stream_post(struct stream *s)
 			break;
 		case K_CAS:
 			o->arg = s->cas_val;
-			o->arg2 = mix64(s->cas_val);
+			o->arg2 = uet_mix64(s->cas_val);
 			o->expect = o->arg;
 			s->cas_val = o->arg2;
 			s->results[o->seq % MAX_OUT] = ~0ull;
@@ -1073,7 +980,7 @@ static void stream_recv_wc(struct stream *s, const struct ibv_wc *wc)
 			stream_fail(s, "out of memory");
 			return;
 		}
-		pat_fill(want, o->len - SEND_HDR, s->seed ^ (o->seq << 8));
+		uet_pat_fill(want, o->len - SEND_HDR, s->seed ^ (o->seq << 8));
 		d = first_diff(buf + SEND_HDR, want, o->len - SEND_HDR);
 		free(want);
 		if (hdr[0] != SEND_MAGIC || hdr[1] != (uint32_t)o->seq ||
@@ -1345,7 +1252,7 @@ TEST_F_TIMEOUT(uetn, unplugged_peer, 300)
 	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
 	src = a->mem;
 	dst = b->mem;
-	pat_fill(src, UNPLUG_BEFORE * MIB, 11);
+	uet_pat_fill(src, UNPLUG_BEFORE * MIB, 11);
 
 	/*
 	 * The PDC fails after retry_cnt + 1 expiries without progress; the
@@ -1458,7 +1365,7 @@ TEST_F_TIMEOUT(uetn, unplugged_peer, 300)
 	}
 	err = qp_pair(a, b, 14, 7);
 	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
-	pat_fill(src, 4 * MIB, 12);
+	uet_pat_fill(src, 4 * MIB, 12);
 	memset(dst, 0, 4 * MIB);
 	ASSERT_EQ(0, post_recv(b, 77, dst + 4 * MIB, MIB));
 	ASSERT_EQ(0, post_wr(a, 1, IBV_WR_RDMA_WRITE, src, 3 * MIB,

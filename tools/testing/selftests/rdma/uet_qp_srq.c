@@ -1846,41 +1846,6 @@ static uint32_t t_len(int j)
 	return t_sizes[j % ARRAY_SIZE(t_sizes)];
 }
 
-/* Pattern bytes: xorshift64*, seeded through splitmix64. */
-static uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static void pat_fill(uint8_t *p, size_t n, uint64_t seed)
-{
-	uint64_t s = mix64(seed) | 1, v;
-	size_t k;
-
-	while (n) {
-		s ^= s >> 12;
-		s ^= s << 25;
-		s ^= s >> 27;
-		v = s * 0x2545f4914f6cdd1dull;
-		k = n < 8 ? n : 8;
-		memcpy(p, &v, k);
-		p += k;
-		n -= k;
-	}
-}
-
-static uint64_t name_seed(const char *name)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*name)
-		h = (h ^ (uint8_t)*name++) * 1099511628211ull;
-	return h;
-}
-
 FIXTURE(srq_traffic) {
 	struct ibv_context *ctx;
 	struct ibv_pd *pd;
@@ -2024,7 +1989,7 @@ FIXTURE_SETUP(srq_traffic)
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(0, t_connect_pair(self, i, 7))
 			TH_LOG("connecting pair %d", i);
-	self->seed = name_seed(_metadata->name);
+	self->seed = uet_name_seed(_metadata->name);
 }
 
 FIXTURE_TEARDOWN(srq_traffic)
@@ -2119,7 +2084,7 @@ static int t_post_msg(FIXTURE_DATA(srq_traffic) *self, int s, int j,
 		.send_flags = IBV_SEND_SIGNALED,
 	}, *bad;
 
-	pat_fill(src, len, t_msg_seed(self, s, j));
+	uet_pat_fill(src, len, t_msg_seed(self, s, j));
 	if (write_imm) {
 		memset(self->buf + T_WRITE_OFF, T_FILL, T_SLOT);
 		wr.wr.rdma.remote_addr = (uintptr_t)self->buf + T_WRITE_OFF;
@@ -2140,7 +2105,7 @@ static bool t_check_bytes(struct __test_metadata *_metadata,
 	uint8_t want[T_SLOT];
 	size_t i;
 
-	pat_fill(want, len, t_msg_seed(self, s, j));
+	uet_pat_fill(want, len, t_msg_seed(self, s, j));
 	memset(want + len, T_FILL, T_SLOT - len);
 	if (!memcmp(got, want, T_SLOT))
 		return true;

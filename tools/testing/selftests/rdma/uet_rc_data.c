@@ -62,6 +62,7 @@
 #include <infiniband/verbs.h>
 
 #include "../kselftest_harness.h"
+#include "uet_ns_util.h"
 #include "uet_verbs_util.h"
 
 #define NS_A "uetdA"
@@ -107,75 +108,6 @@ static int wait_ms(size_t len)
 	return 10000 + len / 500;
 }
 
-/*
- * Run a command, split at blanks (nothing is quoted), inside network
- * namespace @ns unless NULL, with @input on its stdin unless NULL, and
- * its output thrown away if @quiet; returns its exit status.  No shell,
- * and batches where possible: an exec costs up to a second on the
- * emulated test machine.
- */
-static int spawn(const char *ns, bool quiet, const char *input,
-	       const char *fmt, ...)
-{
-	char line[1024], shown[1024], nspath[128], *argv[64], *save, *tok;
-	int pfd[2], status, n = 0, fd;
-	va_list ap;
-	pid_t pid;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	snprintf(shown, sizeof(shown), "%s", line);
-	for (tok = strtok_r(line, " ", &save); tok && n < 63;
-	     tok = strtok_r(NULL, " ", &save))
-		argv[n++] = tok;
-	argv[n] = NULL;
-	if (input && pipe(pfd))
-		return -1;
-	pid = fork();
-	if (!pid) {
-		if (ns) {
-			snprintf(nspath, sizeof(nspath), "/run/netns/%s", ns);
-			fd = open(nspath, O_RDONLY);
-			if (fd < 0 || setns(fd, CLONE_NEWNET))
-				_exit(126);
-		}
-		if (input) {
-			dup2(pfd[0], 0);
-			close(pfd[0]);
-			close(pfd[1]);
-		}
-		if (quiet) {
-			fd = open("/dev/null", O_WRONLY);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	if (input) {
-		close(pfd[0]);
-		if (pid > 0 && write(pfd[1], input, strlen(input)) < 0)
-			status = -1;
-		close(pfd[1]);
-	}
-	if (pid < 0 || waitpid(pid, &status, 0) != pid)
-		return -1;
-	n = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-	if (n && !quiet)
-		fprintf(stderr, "# command failed (%d): %s%s%s\n", n, shown,
-			input ? " <<< " : "", input ?: "");
-	return n;
-}
-
-static bool exists(const char *fmt, const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), fmt, name);
-	return !access(path, F_OK);
-}
-
 static int write_sysctl(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY), r;
@@ -192,41 +124,6 @@ static const char *env(const char *name, const char *def)
 	const char *v = getenv(name);
 
 	return v && *v ? v : def;
-}
-
-/* Pattern bytes: xorshift64*, seeded through splitmix64. */
-static uint64_t mix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static void pat_fill(uint8_t *p, size_t n, uint64_t seed)
-{
-	uint64_t s = mix64(seed) | 1, v;
-	size_t k;
-
-	while (n) {
-		s ^= s >> 12;
-		s ^= s << 25;
-		s ^= s >> 27;
-		v = s * 0x2545f4914f6cdd1dull;
-		k = n < 8 ? n : 8;
-		memcpy(p, &v, k);
-		p += k;
-		n -= k;
-	}
-}
-
-static uint64_t name_seed(const char *name)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	while (*name)
-		h = (h ^ (uint8_t)*name++) * 1099511628211ull;
-	return h;
 }
 
 struct peer {
@@ -297,22 +194,22 @@ static void net_cleanup(const char *dev_a, const char *dev_b, bool routed)
 {
 	char cmds[512] = "";
 
-	if (exists("/sys/class/infiniband/%s", dev_a))
+	if (uet_path_exists("/sys/class/infiniband/%s", dev_a))
 		snprintf(cmds, sizeof(cmds), "link del %s\n", dev_a);
-	if (exists("/sys/class/infiniband/%s", dev_b))
+	if (uet_path_exists("/sys/class/infiniband/%s", dev_b))
 		snprintf(cmds + strlen(cmds), sizeof(cmds) - strlen(cmds),
 			 "link del %s\n", dev_b);
 	if (*cmds)
-		spawn(NULL, true, cmds, "rdma -f -b -");
+		uet_spawn(NULL, true, cmds, "rdma -f -b -");
 	*cmds = 0;
-	if (exists("/run/netns/%s", NS_A))
+	if (uet_path_exists("/run/netns/%s", NS_A))
 		strcat(cmds, "netns del " NS_A "\n");
-	if (exists("/run/netns/%s", NS_B))
+	if (uet_path_exists("/run/netns/%s", NS_B))
 		strcat(cmds, "netns del " NS_B "\n");
-	if (exists("/sys/class/net/%s", VETH_A))
+	if (uet_path_exists("/sys/class/net/%s", VETH_A))
 		strcat(cmds, "link del " VETH_A "\n");
 	if (*cmds)
-		spawn(NULL, true, cmds, "ip -force -batch -");
+		uet_spawn(NULL, true, cmds, "ip -force -batch -");
 	if (!routed)
 		return;
 	/*
@@ -326,7 +223,7 @@ static void net_cleanup(const char *dev_a, const char *dev_b, bool routed)
 		 "route flush table %d\nroute flush table %d\n",
 		 LOCAL_PREF + 1, LOCAL_PREF + 1, LOCAL_PREF, RULE_PREF,
 		 RULE_PREF, TABLE_A, TABLE_B);
-	spawn(NULL, true, cmds, "ip -4 -force -batch -");
+	uet_spawn(NULL, true, cmds, "ip -4 -force -batch -");
 }
 
 static void __attribute__((constructor)) topo_init(void)
@@ -355,24 +252,24 @@ static int net_setup(struct pair *p)
 			 "link add " VETH_A " type veth peer name " VETH_B "\n"
 			 "link set " VETH_A " up\nlink set " VETH_B " up\n"
 			 "addr add %s%s dev " VETH_A "\n", addr_a(p), plen);
-		return spawn(NULL, false, cmds, "ip %s -batch -", fam) ?:
-		       spawn(NULL, false, NULL, "rdma link add %s type %s netdev "
+		return uet_spawn(NULL, false, cmds, "ip %s -batch -", fam) ?:
+		       uet_spawn(NULL, false, NULL, "rdma link add %s type %s netdev "
 			   VETH_A, p->dev_a, p->type);
 	}
 	if (p->netns) {
 		snprintf(cmds, sizeof(cmds), "link set " VETH_A " up\n"
 			 "addr add %s%s dev " VETH_A "\n", addr_a(p), plen);
-		if (spawn(NULL, false, "netns add " NS_A "\nnetns add " NS_B "\n"
+		if (uet_spawn(NULL, false, "netns add " NS_A "\nnetns add " NS_B "\n"
 			"link add " VETH_A " netns " NS_A " type veth peer name "
 			VETH_B " netns " NS_B "\n", "ip -batch -") ||
-		    spawn(NS_A, false, cmds, "ip %s -batch -", fam))
+		    uet_spawn(NS_A, false, cmds, "ip %s -batch -", fam))
 			return -1;
 		snprintf(cmds, sizeof(cmds), "link set " VETH_B " up\n"
 			 "addr add %s%s dev " VETH_B "\n", addr_b(p), plen);
-		return spawn(NS_B, false, cmds, "ip %s -batch -", fam) ?:
-		       spawn(NS_A, false, NULL, "rdma link add %s type %s netdev "
+		return uet_spawn(NS_B, false, cmds, "ip %s -batch -", fam) ?:
+		       uet_spawn(NS_A, false, NULL, "rdma link add %s type %s netdev "
 			   VETH_A, p->dev_a, p->type) ?:
-		       spawn(NS_B, false, NULL, "rdma link add %s type %s netdev "
+		       uet_spawn(NS_B, false, NULL, "rdma link add %s type %s netdev "
 			   VETH_B, p->dev_b, p->type);
 	}
 	/*
@@ -395,7 +292,7 @@ static int net_setup(struct pair *p)
 		 RULE_PREF, addr_a(p), addr_b(p), TABLE_A, addr_b(p), TABLE_A,
 		 RULE_PREF, addr_b(p), addr_a(p), TABLE_B, addr_a(p), TABLE_B,
 		 LOCAL_PREF);
-	if (spawn(NULL, false, cmds, "ip %s -batch -", fam))
+	if (uet_spawn(NULL, false, cmds, "ip %s -batch -", fam))
 		return -1;
 	if (write_sysctl("/proc/sys/net/ipv4/conf/" VETH_A "/accept_local", "1") ||
 	    write_sysctl("/proc/sys/net/ipv4/conf/" VETH_B "/accept_local", "1") ||
@@ -406,7 +303,7 @@ static int net_setup(struct pair *p)
 		 "link add %s type %s netdev " VETH_A "\n"
 		 "link add %s type %s netdev " VETH_B "\n",
 		 p->dev_a, p->type, p->dev_b, p->type);
-	return spawn(NULL, false, cmds, "rdma -b -");
+	return uet_spawn(NULL, false, cmds, "rdma -b -");
 }
 
 static void peer_destroy(struct peer *x)
@@ -619,8 +516,8 @@ static const char *pair_setup(struct pair *p, bool two_devs, bool ipv6,
 	snprintf(key, sizeof(key), "%s %s %s %d %d %d", p->type, p->dev_a,
 		 p->dev_b, two_devs, ipv6, p->netns);
 	if (!topo->built || strcmp(key, topo->key) ||
-	    !exists("/sys/class/infiniband/%s", p->dev_a) ||
-	    (two_devs && !exists("/sys/class/infiniband/%s", p->dev_b))) {
+	    !uet_path_exists("/sys/class/infiniband/%s", p->dev_a) ||
+	    (two_devs && !uet_path_exists("/sys/class/infiniband/%s", p->dev_b))) {
 		net_cleanup(p->dev_a, p->dev_b, !p->netns);
 		snprintf(topo->key, sizeof(topo->key), "%s", key);
 		snprintf(topo->dev_a, sizeof(topo->dev_a), "%s", p->dev_a);
@@ -899,10 +796,10 @@ static void run_xfer(struct __test_metadata *_metadata, struct pair *p,
 	uint32_t immv;
 	int ntsg;
 
-	seed = p->seed ^ mix64(((uint64_t)t->op << 48) ^ ((uint64_t)t->lsge << 40) ^
+	seed = p->seed ^ uet_mix64(((uint64_t)t->op << 48) ^ ((uint64_t)t->lsge << 40) ^
 			       ((uint64_t)t->rsge << 32) ^ t->len ^
 			       ((uint64_t)t->wr_api << 56) ^ ((uint64_t)t->inl << 57));
-	immv = (uint32_t)mix64(seed);
+	immv = (uint32_t)uet_mix64(seed);
 	id = ++p->next_id | (seed << 16);
 	rid = ++p->next_id | (seed << 20);
 	snprintf(what, sizeof(what), "%s len %u sge %d/%d%s%s", op_name(t->op),
@@ -911,7 +808,7 @@ static void run_xfer(struct __test_metadata *_metadata, struct pair *p,
 
 	msg = malloc(t->len + 1);
 	ASSERT_NE(NULL, msg);
-	pat_fill(msg, t->len, seed);
+	uet_pat_fill(msg, t->len, seed);
 
 	/* Initiator side (gather, or scatter for READ), gaps if several. */
 	span_l = make_sges(lsg, &nl, a->buf + L_OFF, t->len,
@@ -929,8 +826,8 @@ static void run_xfer(struct __test_metadata *_metadata, struct pair *p,
 	cont.lkey = 0;
 
 	/* Guard bytes everywhere near both sides, then the source. */
-	pat_fill(a->buf + L_OFF - GUARD, span_l + 2 * GUARD, ~seed);
-	pat_fill(b->buf + R_OFF - GUARD, span_r + 2 * GUARD, seed + 1);
+	uet_pat_fill(a->buf + L_OFF - GUARD, span_l + 2 * GUARD, ~seed);
+	uet_pat_fill(b->buf + R_OFF - GUARD, span_r + 2 * GUARD, seed + 1);
 	if (rd)
 		scatter(msg, t->len, &cont, nc, b->buf, b->buf);
 	else
@@ -1030,7 +927,7 @@ FIXTURE_SETUP(rc)
 	if (err)
 		pair_teardown(&self->p, true);
 	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
-	self->p.seed = name_seed(_metadata->name);
+	self->p.seed = uet_name_seed(_metadata->name);
 }
 
 FIXTURE_TEARDOWN(rc)
@@ -1196,7 +1093,7 @@ TEST_F_TIMEOUT(rc, atomics, 120)
 
 	if (!p->atomics)
 		SKIP(return, "the device has no atomics");
-	pat_fill(p->b.buf + off - 32, 72, p->seed);
+	uet_pat_fill(p->b.buf + off - 32, 72, p->seed);
 	memcpy(around, p->b.buf + off - 32, 64 + 8);
 	for (api = 0; api <= 1; api++) {
 		snprintf(what, sizeof(what), "atomics%s", api ? " ibv_wr" : "");
@@ -1364,8 +1261,8 @@ static void bad_request(struct __test_metadata *_metadata, struct pair *p,
 		SKIP(return, "the device has no atomics");
 	mr = ibv_reg_mr(p->b.pd, reg + MR_OFF, MR_LEN, access);
 	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
-	pat_fill(reg, REG, p->seed);
-	pat_fill(lreg, REG, ~p->seed);
+	uet_pat_fill(reg, REG, p->seed);
+	uet_pat_fill(lreg, REG, ~p->seed);
 	memcpy(save, reg, REG);
 	memcpy(lsave, lreg, REG);
 
@@ -1524,7 +1421,7 @@ TEST_F(rc, rnr_retry_infinite)
 
 	ASSERT_NE(NULL, msg);
 	ASSERT_EQ(0, rc_connect(p, 7));
-	pat_fill(msg, t.len, p->seed);
+	uet_pat_fill(msg, t.len, p->seed);
 	memcpy(p->a.buf + L_OFF, msg, t.len);
 	memset(p->b.buf + R_OFF, 0, t.len + GUARD);
 	post_send_simple(_metadata, p, 0x7777, t.len);
@@ -1557,7 +1454,7 @@ TEST_F(rc, recv_too_small)
 	};
 	struct ibv_wc wc;
 
-	pat_fill(p->b.buf + R_OFF + 64, GUARD, p->seed);
+	uet_pat_fill(p->b.buf + R_OFF + 64, GUARD, p->seed);
 	memcpy(save, p->b.buf + R_OFF + 64, GUARD);
 	ASSERT_EQ(0, post_recv_sges(&p->b, 0x5a11, &rsg, 1));
 	post_send_simple(_metadata, p, 0xb16, 200);
@@ -1608,7 +1505,7 @@ FIXTURE_SETUP(ud)
 	if (err)
 		pair_teardown(&self->p, true);
 	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
-	self->p.seed = name_seed(_metadata->name);
+	self->p.seed = uet_name_seed(_metadata->name);
 }
 
 FIXTURE_TEARDOWN(ud)
@@ -1675,8 +1572,8 @@ TEST_F_TIMEOUT(ud, send, 120)
 			snprintf(what, sizeof(what), "UD %s len %u%s",
 				 imm ? "SEND_WITH_IMM" : "SEND", lens[l],
 				 api ? " ibv_wr" : "");
-			pat_fill(msg, lens[l], p->seed + 4 * l + k);
-			immv = (uint32_t)mix64(p->seed + 4 * l + k);
+			uet_pat_fill(msg, lens[l], p->seed + 4 * l + k);
+			immv = (uint32_t)uet_mix64(p->seed + 4 * l + k);
 			memcpy(p->a.buf + L_OFF, msg, lens[l]);
 			memset(rbuf, 0xc3, rlen + GUARD);
 			ASSERT_EQ(0, post_recv_sges(&p->b, 100 + l, &rsg, 1));

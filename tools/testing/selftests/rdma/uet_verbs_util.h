@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -167,6 +168,41 @@ static inline bool uet_wait_async(struct ibv_context *ctx,
 		ibv_ack_async_event(&ev);
 	}
 	return found;
+}
+
+/* Test data bytes: xorshift64*, seeded through splitmix64. */
+static inline uint64_t uet_mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static inline void uet_pat_fill(uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t s = uet_mix64(seed) | 1, v;
+	size_t k;
+
+	while (n) {
+		s ^= s >> 12;
+		s ^= s << 25;
+		s ^= s >> 27;
+		v = s * 0x2545f4914f6cdd1dull;
+		k = n < 8 ? n : 8;
+		memcpy(p, &v, k);
+		p += k;
+		n -= k;
+	}
+}
+
+static inline uint64_t uet_name_seed(const char *name)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*name)
+		h = (h ^ (uint8_t)*name++) * 1099511628211ull;
+	return h;
 }
 
 #endif /* _UET_VERBS_UTIL_H_ */
