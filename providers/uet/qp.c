@@ -69,6 +69,7 @@ struct ibv_qp *uet_create_qp_ex(struct ibv_context *ibctx,
 {
 	struct uet_cmd_create_qp_resp resp = {};
 	struct uet_cmd_create_qp cmd = {};
+	struct uet_pd *parent_domain;
 	struct uet_qp *qp;
 	int err;
 
@@ -91,6 +92,9 @@ struct ibv_qp *uet_create_qp_ex(struct ibv_context *ibctx,
 		goto err_destroy;
 	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)
 		uet_qp_ex_init(qp, attr->send_ops_flags);
+	parent_domain = to_uet_parent_domain(qp->vqp.qp.pd);
+	if (parent_domain)
+		atomic_fetch_add(&parent_domain->refcount, 1);
 	return &qp->vqp.qp;
 
 err_destroy:
@@ -160,6 +164,7 @@ int uet_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int attr_mask,
 
 int uet_destroy_qp(struct ibv_qp *ibqp)
 {
+	struct uet_pd *parent_domain = to_uet_parent_domain(ibqp->pd);
 	struct uet_qp *qp = to_uet_qp(ibqp);
 	int err;
 
@@ -167,6 +172,8 @@ int uet_destroy_qp(struct ibv_qp *ibqp)
 	if (err)
 		return err;
 	uet_qp_unmap(qp);
+	if (parent_domain)
+		atomic_fetch_sub(&parent_domain->refcount, 1);
 	free(qp);
 	return 0;
 }

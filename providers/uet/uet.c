@@ -43,6 +43,7 @@ static void uet_free_context(struct ibv_context *ibctx)
 }
 
 static const struct verbs_context_ops uet_ctx_ops = {
+	.alloc_parent_domain = uet_alloc_parent_domain,
 	.alloc_pd = uet_alloc_pd,
 	.create_ah = uet_create_ah,
 	.create_cq = uet_create_cq,

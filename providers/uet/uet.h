@@ -9,6 +9,37 @@
 
 #include "uet_queue.h"
 
+/*
+ * A protection domain, or a parent domain wrapping one.  A parent domain
+ * carries its PD's handle, so every command takes it as that PD; the
+ * kernel never sees it.
+ */
+struct uet_pd {
+	struct ibv_pd ibv_pd;
+	struct uet_pd *protection_domain;	/* set only in a parent domain */
+	/*
+	 * 1 + the parent domains wrapping a PD, or 1 + the QPs and CQs
+	 * created on a parent domain: neither is freed while it is above 1.
+	 */
+	atomic_int refcount;
+};
+
+static inline struct uet_pd *to_uet_pd(struct ibv_pd *ibpd)
+{
+	return container_of(ibpd, struct uet_pd, ibv_pd);
+}
+
+/* The parent domain @ibpd is, or NULL if it is a plain PD (or NULL). */
+static inline struct uet_pd *to_uet_parent_domain(struct ibv_pd *ibpd)
+{
+	struct uet_pd *pd;
+
+	if (!ibpd)
+		return NULL;
+	pd = to_uet_pd(ibpd);
+	return pd->protection_domain ? pd : NULL;
+}
+
 struct uet_cq {
 	struct verbs_cq vcq;
 	struct uet_queue queue;
@@ -16,6 +47,7 @@ struct uet_cq {
 	pthread_spinlock_t lock;
 	/* ibv_cq_ex: the CQE handed out last, read by ibv_wc_read_*() */
 	const struct uet_cqe *cur;
+	struct uet_pd *parent_domain;	/* IBV_CQ_INIT_ATTR_MASK_PD */
 };
 
 static inline struct uet_cq *to_uet_cq(struct ibv_cq *ibcq)
@@ -104,6 +136,8 @@ int uet_query_device_ex(struct ibv_context *ibctx,
 int uet_query_port(struct ibv_context *ibctx, uint8_t port,
 		   struct ibv_port_attr *attr);
 struct ibv_pd *uet_alloc_pd(struct ibv_context *ibctx);
+struct ibv_pd *uet_alloc_parent_domain(struct ibv_context *ibctx,
+				       struct ibv_parent_domain_init_attr *attr);
 int uet_dealloc_pd(struct ibv_pd *pd);
 struct ibv_mr *uet_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
 			  uint64_t hca_va, int access);

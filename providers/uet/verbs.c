@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * uet provider control path: device and port queries, PDs, MRs, AHs,
- * CQs, and the mapping of the rings the kernel makes.
+ * uet provider control path: device and port queries, PDs and parent
+ * domains, MRs, AHs, CQs, and the mapping of the rings the kernel makes.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -33,29 +33,71 @@ struct ibv_pd *uet_alloc_pd(struct ibv_context *ibctx)
 {
 	struct ib_uverbs_alloc_pd_resp resp;
 	struct ibv_alloc_pd cmd;
-	struct ibv_pd *pd;
+	struct uet_pd *pd;
 	int err;
 
 	pd = calloc(1, sizeof(*pd));
 	if (!pd)
 		return NULL;
-	err = ibv_cmd_alloc_pd(ibctx, pd, &cmd, sizeof(cmd), &resp,
+	err = ibv_cmd_alloc_pd(ibctx, &pd->ibv_pd, &cmd, sizeof(cmd), &resp,
 			       sizeof(resp));
 	if (err) {
 		free(pd);
 		errno = err;
 		return NULL;
 	}
-	return pd;
+	atomic_init(&pd->refcount, 1);
+	return &pd->ibv_pd;
 }
 
-int uet_dealloc_pd(struct ibv_pd *pd)
+/*
+ * A parent domain only wraps a PD.  Its allocators are accepted and never
+ * called: every ring is kernel memory the provider mmap()s, so there is
+ * no buffer for them to provide.  There are no thread domains.
+ */
+struct ibv_pd *uet_alloc_parent_domain(struct ibv_context *ibctx,
+				       struct ibv_parent_domain_init_attr *attr)
 {
-	int err = ibv_cmd_dealloc_pd(pd);
+	struct uet_pd *parent_domain;
 
-	if (!err)
-		free(pd);
-	return err;
+	if (ibv_check_alloc_parent_domain(attr))
+		return NULL;
+	if (!check_comp_mask(attr->comp_mask,
+			     IBV_PARENT_DOMAIN_INIT_ATTR_ALLOCATORS |
+			     IBV_PARENT_DOMAIN_INIT_ATTR_PD_CONTEXT) ||
+	    attr->td || attr->pd->context != ibctx ||
+	    to_uet_parent_domain(attr->pd)) {
+		errno = EINVAL;
+		return NULL;
+	}
+
+	parent_domain = calloc(1, sizeof(*parent_domain));
+	if (!parent_domain)
+		return NULL;
+	parent_domain->protection_domain = to_uet_pd(attr->pd);
+	atomic_fetch_add(&parent_domain->protection_domain->refcount, 1);
+	atomic_init(&parent_domain->refcount, 1);
+	ibv_initialize_parent_domain(&parent_domain->ibv_pd, attr->pd);
+	return &parent_domain->ibv_pd;
+}
+
+/* Freeing a parent domain frees the wrapper; its PD stays. */
+int uet_dealloc_pd(struct ibv_pd *ibpd)
+{
+	struct uet_pd *pd = to_uet_pd(ibpd);
+	int err;
+
+	if (atomic_load(&pd->refcount) > 1)
+		return EBUSY;
+	if (pd->protection_domain) {
+		atomic_fetch_sub(&pd->protection_domain->refcount, 1);
+	} else {
+		err = ibv_cmd_dealloc_pd(ibpd);
+		if (err)
+			return err;
+	}
+	free(pd);
+	return 0;
 }
 
 struct ibv_mr *uet_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
@@ -217,7 +259,8 @@ err_free:
 enum {
 	/* Everything a struct uet_cqe holds; no timestamps. */
 	UET_CQ_WC_FLAGS = IBV_WC_STANDARD_FLAGS,
-	UET_CQ_INIT_ATTR_MASK = IBV_CQ_INIT_ATTR_MASK_FLAGS,
+	UET_CQ_INIT_ATTR_MASK = IBV_CQ_INIT_ATTR_MASK_FLAGS |
+				IBV_CQ_INIT_ATTR_MASK_PD,
 	/* A hint we need not act on; overruns are always reported. */
 	UET_CQ_CREATE_FLAGS = IBV_CREATE_CQ_ATTR_SINGLE_THREADED,
 };
@@ -227,6 +270,7 @@ struct ibv_cq_ex *uet_create_cq_ex(struct ibv_context *ibctx,
 {
 	struct uet_cmd_create_cq_ex_resp resp = {};
 	struct uet_cmd_create_cq_ex cmd = {};
+	struct uet_pd *parent_domain = NULL;
 	struct uet_cq *cq;
 	int err;
 
@@ -236,6 +280,14 @@ struct ibv_cq_ex *uet_create_cq_ex(struct ibv_context *ibctx,
 	     attr->flags & ~UET_CQ_CREATE_FLAGS)) {
 		errno = EOPNOTSUPP;
 		return NULL;
+	}
+	/* The CQ takes nothing from it but must not outlive it. */
+	if (attr->comp_mask & IBV_CQ_INIT_ATTR_MASK_PD) {
+		parent_domain = to_uet_parent_domain(attr->parent_domain);
+		if (!parent_domain) {
+			errno = EINVAL;
+			return NULL;
+		}
 	}
 
 	cq = calloc(1, sizeof(*cq));
@@ -250,6 +302,10 @@ struct ibv_cq_ex *uet_create_cq_ex(struct ibv_context *ibctx,
 	err = uet_cq_init(ibctx, cq, &resp.drv_payload);
 	if (err)
 		goto err_destroy;
+	if (parent_domain) {
+		atomic_fetch_add(&parent_domain->refcount, 1);
+		cq->parent_domain = parent_domain;
+	}
 	return &cq->vcq.cq_ex;
 
 err_destroy:
@@ -303,6 +359,8 @@ int uet_destroy_cq(struct ibv_cq *ibcq)
 		return err;
 	uet_queue_unmap(&cq->queue);
 	pthread_spin_destroy(&cq->lock);
+	if (cq->parent_domain)
+		atomic_fetch_sub(&cq->parent_domain->refcount, 1);
 	free(cq);
 	return 0;
 }
