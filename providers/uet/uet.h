@@ -141,6 +141,8 @@ struct ibv_pd *uet_alloc_parent_domain(struct ibv_context *ibctx,
 int uet_dealloc_pd(struct ibv_pd *pd);
 struct ibv_mr *uet_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
 			  uint64_t hca_va, int access);
+int uet_rereg_mr(struct verbs_mr *vmr, int flags, struct ibv_pd *pd,
+		 void *addr, size_t length, int access);
 int uet_dereg_mr(struct verbs_mr *vmr);
 struct ibv_ah *uet_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
 int uet_destroy_ah(struct ibv_ah *ah);
