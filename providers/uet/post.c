@@ -46,10 +46,11 @@ enum {
 	UET_WR_FLAGS = IBV_SEND_FENCE | IBV_SEND_SIGNALED | IBV_SEND_SOLICITED,
 	/* send_flags a WR may carry; the WQE's INLINE follows its payload */
 	UET_SEND_FLAGS = UET_WR_FLAGS | IBV_SEND_INLINE,
-	UET_RC_SEND_OPS = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM |
+	/* UC has no responder resources: nothing that reads back. */
+	UET_UC_SEND_OPS = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM |
 			  IBV_QP_EX_WITH_RDMA_WRITE |
-			  IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM |
-			  IBV_QP_EX_WITH_RDMA_READ |
+			  IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM,
+	UET_RC_SEND_OPS = UET_UC_SEND_OPS | IBV_QP_EX_WITH_RDMA_READ |
 			  IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP |
 			  IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD,
 	UET_UD_SEND_OPS = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM,
@@ -57,8 +58,16 @@ enum {
 
 static uint64_t uet_send_ops(enum ibv_qp_type qp_type)
 {
-	return qp_type == IBV_QPT_RC ? UET_RC_SEND_OPS :
-	       qp_type == IBV_QPT_UD ? UET_UD_SEND_OPS : 0;
+	switch (qp_type) {
+	case IBV_QPT_RC:
+		return UET_RC_SEND_OPS;
+	case IBV_QPT_UC:
+		return UET_UC_SEND_OPS;
+	case IBV_QPT_UD:
+		return UET_UD_SEND_OPS;
+	default:
+		return 0;
+	}
 }
 
 bool uet_send_ops_supported(enum ibv_qp_type qp_type, uint64_t send_ops)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * uet provider control path for queue pairs: RC and UD QPs, with or
+ * uet provider control path for queue pairs: RC, UC and UD QPs, with or
  * without an SRQ, their SQ and RQ rings, modify, query and destroy.
  */
 #include <stdlib.h>
@@ -19,7 +19,8 @@ static int uet_qp_validate(const struct ibv_qp_init_attr_ex *attr)
 {
 	if (!check_comp_mask(attr->comp_mask, UET_QP_INIT_ATTR_MASK))
 		return EOPNOTSUPP;
-	if (attr->qp_type != IBV_QPT_RC && attr->qp_type != IBV_QPT_UD)
+	if (attr->qp_type != IBV_QPT_RC && attr->qp_type != IBV_QPT_UC &&
+	    attr->qp_type != IBV_QPT_UD)
 		return EOPNOTSUPP;
 	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS &&
 	    !uet_send_ops_supported(attr->qp_type, attr->send_ops_flags))
