@@ -13,14 +13,16 @@
 
 /*
  * WQEs carry libibverbs' opcodes and SGEs as they are, and
- * IBV_QP_EX_WITH_<op> is 1 << IBV_WR_<op> for each opcode we post.
+ * IBV_QP_EX_WITH_<op> is 1 << IBV_WR_<op> for each opcode we post up to
+ * ATOMIC_FETCH_AND_ADD; ATOMIC_WRITE (15) has bit 12.
  */
 #define UET_SAME_OPCODE(op) ((int)IBV_WR_##op == (int)IB_UVERBS_WR_##op)
 static_assert(UET_SAME_OPCODE(RDMA_WRITE) &&
 	      UET_SAME_OPCODE(RDMA_WRITE_WITH_IMM) && UET_SAME_OPCODE(SEND) &&
 	      UET_SAME_OPCODE(SEND_WITH_IMM) && UET_SAME_OPCODE(RDMA_READ) &&
 	      UET_SAME_OPCODE(ATOMIC_CMP_AND_SWP) &&
-	      UET_SAME_OPCODE(ATOMIC_FETCH_AND_ADD),
+	      UET_SAME_OPCODE(ATOMIC_FETCH_AND_ADD) &&
+	      UET_SAME_OPCODE(ATOMIC_WRITE),
 	      "ibv_wr_opcode is not ib_uverbs_wr_opcode");
 static_assert(IBV_QP_EX_WITH_RDMA_WRITE == 1 << IBV_WR_RDMA_WRITE &&
 	      IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM ==
@@ -41,6 +43,16 @@ static_assert(sizeof(struct ibv_sge) == sizeof(struct uet_sge) &&
 	      offsetof(struct ibv_sge, lkey) == offsetof(struct uet_sge, lkey),
 	      "ibv_sge is not uet_sge");
 
+/*
+ * An IBV_WR_ATOMIC_WRITE WQE: opcode IBV_WR_ATOMIC_WRITE, the target in
+ * wr.rdma.remote_addr and wr.rdma.rkey, and the 8 bytes to write carried
+ * as inline data: IBV_SEND_INLINE set in send_flags, inline_len 8,
+ * num_sge 0, the value in inline_data[0..7] in memory order.
+ */
+#define UET_ATOMIC_WRITE_LEN 8
+static_assert(UET_ATOMIC_WRITE_LEN <= UET_WQE_MAX_INLINE,
+	      "no room for the atomic write value");
+
 enum {
 	/* send_flags a WQE takes from the WR as they are */
 	UET_WR_FLAGS = IBV_SEND_FENCE | IBV_SEND_SIGNALED | IBV_SEND_SOLICITED,
@@ -56,11 +68,14 @@ enum {
 	UET_UD_SEND_OPS = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM,
 };
 
-static uint64_t uet_send_ops(enum ibv_qp_type qp_type)
+/* ATOMIC_WRITE on RC only, and only if the kernel reports it. */
+static uint64_t uet_send_ops(struct ibv_context *ibctx,
+			     enum ibv_qp_type qp_type)
 {
 	switch (qp_type) {
 	case IBV_QPT_RC:
-		return UET_RC_SEND_OPS;
+		return UET_RC_SEND_OPS | (to_uet_ctx(ibctx)->atomic_write ?
+					  IBV_QP_EX_WITH_ATOMIC_WRITE : 0);
 	case IBV_QPT_UC:
 		return UET_UC_SEND_OPS;
 	case IBV_QPT_UD:
@@ -70,15 +85,26 @@ static uint64_t uet_send_ops(enum ibv_qp_type qp_type)
 	}
 }
 
-bool uet_send_ops_supported(enum ibv_qp_type qp_type, uint64_t send_ops)
+bool uet_send_ops_supported(struct ibv_context *ibctx,
+			    enum ibv_qp_type qp_type, uint64_t send_ops)
 {
-	return !(send_ops & ~uet_send_ops(qp_type));
+	return !(send_ops & ~uet_send_ops(ibctx, qp_type));
 }
 
-static bool uet_opcode_ok(const struct uet_qp *qp, enum ibv_wr_opcode opcode)
+/* The IBV_QP_EX_WITH_<op> bit of @opcode; 0 for one we never post. */
+static uint64_t uet_opcode_send_op(enum ibv_wr_opcode opcode)
 {
-	return (unsigned int)opcode < 64 &&
-	       (uet_send_ops(qp->vqp.qp.qp_type) & (1ULL << opcode));
+	if (opcode == IBV_WR_ATOMIC_WRITE)
+		return IBV_QP_EX_WITH_ATOMIC_WRITE;
+	if ((unsigned int)opcode <= IBV_WR_ATOMIC_FETCH_AND_ADD)
+		return 1ULL << opcode;
+	return 0;
+}
+
+static bool uet_opcode_ok(struct uet_qp *qp, enum ibv_wr_opcode opcode)
+{
+	return uet_send_ops(qp->vqp.qp.context, qp->vqp.qp.qp_type) &
+	       uet_opcode_send_op(opcode);
 }
 
 /* Inline data is a payload we send, so it needs an outbound opcode. */
@@ -127,6 +153,17 @@ static void uet_wqe_start_inline(struct uet_send_wqe *wqe)
 	wqe->send_flags |= IBV_SEND_INLINE;
 	wqe->num_sge = 0;
 	wqe->inline_len = 0;
+}
+
+static void uet_wqe_set_atomic_write(struct uet_send_wqe *wqe, uint32_t rkey,
+				     uint64_t remote_addr,
+				     const void *atomic_wr)
+{
+	wqe->wr.rdma.remote_addr = remote_addr;
+	wqe->wr.rdma.rkey = rkey;
+	uet_wqe_start_inline(wqe);
+	memcpy(wqe->inline_data, atomic_wr, UET_ATOMIC_WRITE_LEN);
+	wqe->inline_len = UET_ATOMIC_WRITE_LEN;
 }
 
 static int uet_wqe_add_inline(const struct uet_qp *qp,
@@ -180,6 +217,20 @@ static int uet_post_one_send(struct uet_qp *qp, uint32_t idx,
 	if (ud)
 		uet_wqe_set_ud(wqe, wr->wr.ud.ah, wr->wr.ud.remote_qpn,
 			       wr->wr.ud.remote_qkey);
+
+	/*
+	 * The value comes in the WR's one 8-byte SGE; it is read now, as
+	 * inline data is, so its lkey plays no part.
+	 */
+	if (wr->opcode == IBV_WR_ATOMIC_WRITE) {
+		if (wr->num_sge != 1 ||
+		    wr->sg_list[0].length != UET_ATOMIC_WRITE_LEN)
+			return EINVAL;
+		uet_wqe_set_atomic_write(wqe, wr->wr.rdma.rkey,
+					 wr->wr.rdma.remote_addr,
+					 (void *)(uintptr_t)wr->sg_list[0].addr);
+		return 0;
+	}
 
 	if (!(wr->send_flags & IBV_SEND_INLINE)) {
 		uet_wqe_set_sges(wqe, wr->sg_list, wr->num_sge);
@@ -492,6 +543,15 @@ static void uet_wr_atomic_fetch_add(struct ibv_qp_ex *ibqpx, uint32_t rkey,
 		      add, 0);
 }
 
+static void uet_wr_atomic_write(struct ibv_qp_ex *ibqpx, uint32_t rkey,
+				uint64_t remote_addr, const void *atomic_wr)
+{
+	struct uet_send_wqe *wqe = uet_wr_begin(ibqpx, IBV_WR_ATOMIC_WRITE);
+
+	if (wqe)
+		uet_wqe_set_atomic_write(wqe, rkey, remote_addr, atomic_wr);
+}
+
 static void uet_wr_set_ud_addr(struct ibv_qp_ex *ibqpx, struct ibv_ah *ah,
 			       uint32_t remote_qpn, uint32_t remote_qkey)
 {
@@ -515,7 +575,8 @@ static void uet_wr_set_sge_list(struct ibv_qp_ex *ibqpx, size_t num_sge,
 
 	if (!wqe)
 		return;
-	if (num_sge > qp->sq.max_sge) {
+	/* An atomic write's payload is its value, already in the WQE. */
+	if (num_sge > qp->sq.max_sge || wqe->opcode == IBV_WR_ATOMIC_WRITE) {
 		uet_wr_fail(qp, EINVAL);
 		return;
 	}
@@ -592,6 +653,8 @@ void uet_qp_ex_init(struct uet_qp *qp, uint64_t send_ops)
 		ibqpx->wr_atomic_cmp_swp = uet_wr_atomic_cmp_swp;
 	if (send_ops & IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
 		ibqpx->wr_atomic_fetch_add = uet_wr_atomic_fetch_add;
+	if (send_ops & IBV_QP_EX_WITH_ATOMIC_WRITE)
+		ibqpx->wr_atomic_write = uet_wr_atomic_write;
 	if (qp->vqp.qp.qp_type == IBV_QPT_UD)
 		ibqpx->wr_set_ud_addr = uet_wr_set_ud_addr;
 	ibqpx->wr_set_sge = uet_wr_set_sge;

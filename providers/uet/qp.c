@@ -15,7 +15,8 @@ enum {
 				IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
 };
 
-static int uet_qp_validate(const struct ibv_qp_init_attr_ex *attr)
+static int uet_qp_validate(struct ibv_context *ibctx,
+			   const struct ibv_qp_init_attr_ex *attr)
 {
 	if (!check_comp_mask(attr->comp_mask, UET_QP_INIT_ATTR_MASK))
 		return EOPNOTSUPP;
@@ -23,7 +24,8 @@ static int uet_qp_validate(const struct ibv_qp_init_attr_ex *attr)
 	    attr->qp_type != IBV_QPT_UD)
 		return EOPNOTSUPP;
 	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS &&
-	    !uet_send_ops_supported(attr->qp_type, attr->send_ops_flags))
+	    !uet_send_ops_supported(ibctx, attr->qp_type,
+				    attr->send_ops_flags))
 		return EOPNOTSUPP;
 	return 0;
 }
@@ -74,7 +76,7 @@ struct ibv_qp *uet_create_qp_ex(struct ibv_context *ibctx,
 	struct uet_qp *qp;
 	int err;
 
-	err = uet_qp_validate(attr);
+	err = uet_qp_validate(ibctx, attr);
 	if (err) {
 		errno = err;
 		return NULL;

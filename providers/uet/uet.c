@@ -33,6 +33,21 @@ static int uet_map_doorbell(struct uet_context *ctx, int cmd_fd,
 	return 0;
 }
 
+/* The capabilities that decide what the context accepts. */
+static int uet_query_caps(struct uet_context *ctx)
+{
+	struct ibv_device_attr_ex attr;
+	int err;
+
+	err = ibv_cmd_query_device_any(&ctx->vctx.context, NULL, &attr,
+				       sizeof(attr), NULL, NULL);
+	if (err)
+		return err;
+	ctx->atomic_write = attr.device_cap_flags_ex &
+			    IB_UVERBS_DEVICE_ATOMIC_WRITE;
+	return 0;
+}
+
 static void uet_free_context(struct ibv_context *ibctx)
 {
 	struct uet_context *ctx = to_uet_ctx(ibctx);
@@ -99,9 +114,15 @@ static struct verbs_context *uet_alloc_context(struct ibv_device *ibdev,
 		goto err_uninit;
 	}
 
+	err = uet_query_caps(ctx);
+	if (err)
+		goto err_unmap_doorbell;
+
 	verbs_set_ops(&ctx->vctx, &uet_ctx_ops);
 	return &ctx->vctx;
 
+err_unmap_doorbell:
+	munmap(ctx->db, ctx->db_map_size);
 err_uninit:
 	verbs_uninit_context(&ctx->vctx);
 	free(ctx);

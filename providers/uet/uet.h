@@ -108,6 +108,7 @@ struct uet_context {
 	struct verbs_context vctx;
 	struct uet_doorbell *db;	/* mapped, shared by all our SQs */
 	size_t db_map_size;
+	bool atomic_write;		/* the kernel executes ATOMIC_WRITE */
 };
 
 struct uet_ah {
@@ -189,7 +190,8 @@ int uet_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 		  struct ibv_recv_wr **bad_wr);
 int uet_post_srq_recv(struct ibv_srq *ibsrq, struct ibv_recv_wr *wr,
 		      struct ibv_recv_wr **bad_wr);
-bool uet_send_ops_supported(enum ibv_qp_type qp_type, uint64_t send_ops);
+bool uet_send_ops_supported(struct ibv_context *ibctx,
+			    enum ibv_qp_type qp_type, uint64_t send_ops);
 void uet_qp_ex_init(struct uet_qp *qp, uint64_t send_ops);
 
 #endif /* __UET_H__ */
