@@ -290,6 +290,9 @@ struct uet_rx_msg {
 	/* The WRITE in progress: its header data is needed at its end. */
 	u16 write_id;
 	u64 write_hdata;
+	/* UC: the rest of a refused message is dropped, answered with rc. */
+	bool discard;
+	u8 discard_rc;
 };
 
 struct uet_qp {
@@ -394,6 +397,9 @@ int uet_query_gid(struct ib_device *ibdev, u32 port, int index,
 /* uet_mr.c */
 struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 			      u64 iova, int access, struct ib_udata *udata);
+struct ib_mr *uet_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
+				u64 length, u64 iova, int access,
+				struct ib_pd *ibpd, struct ib_udata *udata);
 struct ib_mr *uet_get_dma_mr(struct ib_pd *ibpd, int access);
 int uet_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 struct uet_mr *uet_mr_get(struct uet_dev *udev, u32 key, struct ib_pd *pd);

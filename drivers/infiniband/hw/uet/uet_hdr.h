@@ -220,6 +220,7 @@ struct uet_ses_atomic {
 
 enum uet_amo_op {
 	UET_AMO_SUM = 0x02,
+	UET_AMO_WRITE = 0x0c,
 	UET_AMO_CSWAP = 0x0d,
 };
 

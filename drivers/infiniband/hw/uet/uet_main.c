@@ -71,6 +71,7 @@ static const struct ib_device_ops uet_dev_ops = {
 	.query_qp = uet_query_qp,
 	.query_srq = uet_query_srq,
 	.reg_user_mr = uet_reg_user_mr,
+	.rereg_user_mr = uet_rereg_user_mr,
 	.resize_cq = uet_resize_cq,
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, uet_ah, ibah),

@@ -45,12 +45,33 @@ static int uet_mr_add(struct uet_dev *udev, struct uet_mr *mr)
 	return 0;
 }
 
-/* Unpublish @mr and wait until the data path no longer uses it. */
-static void uet_mr_remove(struct uet_dev *udev, struct uet_mr *mr)
+/*
+ * Hide @mr from the data path and wait until nothing uses it; its key
+ * stays reserved (a NULL entry of an allocating xarray is kept).
+ */
+static void uet_mr_hide(struct uet_dev *udev, struct uet_mr *mr)
 {
-	xa_erase_bh(&udev->mrs, mr->ibmr.lkey >> UET_MR_KEY_TAG_BITS);
+	xa_store_bh(&udev->mrs, mr->ibmr.lkey >> UET_MR_KEY_TAG_BITS, NULL,
+		    GFP_KERNEL);
 	uet_mr_put(mr);
 	wait_for_completion(&mr->released);
+}
+
+/* Publish a hidden @mr again under its key. */
+static void uet_mr_show(struct uet_dev *udev, struct uet_mr *mr)
+{
+	refcount_set(&mr->ref, 1);
+	reinit_completion(&mr->released);
+	/* The slot is reserved: storing into it allocates nothing. */
+	xa_store_bh(&udev->mrs, mr->ibmr.lkey >> UET_MR_KEY_TAG_BITS, mr,
+		    GFP_KERNEL);
+}
+
+/* Unpublish @mr for good. */
+static void uet_mr_remove(struct uet_dev *udev, struct uet_mr *mr)
+{
+	uet_mr_hide(udev, mr);
+	xa_erase_bh(&udev->mrs, mr->ibmr.lkey >> UET_MR_KEY_TAG_BITS);
 }
 
 /**
@@ -167,20 +188,40 @@ int uet_sge_copy(struct uet_dev *udev, struct ib_pd *pd,
 	return len ? -EFAULT : 0;
 }
 
-/* The pinned pages, by index, so packets find their bytes at once. */
-static int uet_mr_map_pages(struct uet_mr *mr)
+/*
+ * Pin [start, start + length) and list its pages by index, so packets
+ * find their bytes at once.
+ */
+static int uet_mr_pin(struct ib_device *ibdev, u64 start, u64 length,
+		      int access, struct ib_umem **umemp, struct page ***pagesp)
 {
-	struct ib_umem *umem = mr->umem;
 	struct sg_page_iter iter;
+	struct ib_umem *umem;
+	struct page **pages;
 	unsigned long n = 0;
 
-	mr->pages = kvcalloc(ib_umem_num_pages(umem), sizeof(*mr->pages),
-			     GFP_KERNEL);
-	if (!mr->pages)
+	umem = ib_umem_get(ibdev, start, length, access);
+	if (IS_ERR(umem)) {
+		ibdev_dbg(ibdev, "reg_mr: cannot pin memory (%ld)\n",
+			  PTR_ERR(umem));
+		return PTR_ERR(umem);
+	}
+	pages = kvcalloc(ib_umem_num_pages(umem), sizeof(*pages), GFP_KERNEL);
+	if (!pages) {
+		ib_umem_release(umem);
 		return -ENOMEM;
+	}
 	for_each_sgtable_page(&umem->sgt_append.sgt, &iter, 0)
-		mr->pages[n++] = sg_page_iter_page(&iter);
+		pages[n++] = sg_page_iter_page(&iter);
+	*umemp = umem;
+	*pagesp = pages;
 	return 0;
+}
+
+static void uet_mr_unpin(struct ib_umem *umem, struct page **pages)
+{
+	kvfree(pages);
+	ib_umem_release(umem);
 }
 
 struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
@@ -210,31 +251,93 @@ struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	if (!mr)
 		return ERR_PTR(-ENOMEM);
 
-	mr->umem = ib_umem_get(ibdev, start, length, access);
-	if (IS_ERR(mr->umem)) {
-		err = PTR_ERR(mr->umem);
-		ibdev_dbg(ibdev, "reg_mr: cannot pin memory (%d)\n", err);
+	err = uet_mr_pin(ibdev, start, length, access, &mr->umem, &mr->pages);
+	if (err)
 		goto err_free;
-	}
 	mr->access = access;
 	mr->ibmr.iova = iova;
 	mr->ibmr.length = length;
-	err = uet_mr_map_pages(mr);
-	if (err)
-		goto err_release;
 
 	err = uet_mr_add(udev, mr);
 	if (err)
-		goto err_free_pages;
+		goto err_unpin;
 	return &mr->ibmr;
 
-err_free_pages:
-	kvfree(mr->pages);
-err_release:
-	ib_umem_release(mr->umem);
+err_unpin:
+	uet_mr_unpin(mr->umem, mr->pages);
 err_free:
 	kfree(mr);
 	return ERR_PTR(err);
+}
+
+/**
+ * uet_rereg_user_mr - change a user MR's PD, access rights or memory
+ * @ibmr: the MR
+ * @flags: IB_MR_REREG_{PD,ACCESS,TRANS}
+ * @start: new user address (TRANS)
+ * @length: new length (TRANS)
+ * @iova: new I/O virtual address (TRANS)
+ * @access: new access rights (ACCESS)
+ * @ibpd: the PD it belongs to from now on
+ * @udata: driver data, none expected
+ *
+ * Done in place: the keys stay what they were, so a peer that has them
+ * goes on using them.  New pages are pinned when the translation changes
+ * or when pages pinned read-only become writable; nothing changes if
+ * that fails.  The data path does not see the MR while it changes.
+ *
+ * Return: NULL (the MR was changed in place) or an ERR_PTR().
+ */
+struct ib_mr *uet_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
+				u64 length, u64 iova, int access,
+				struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	struct uet_dev *udev = to_uet_dev(ibmr->device);
+	struct ib_device *ibdev = &udev->ibdev;
+	struct uet_mr *mr = to_uet_mr(ibmr);
+	struct ib_umem *umem = NULL;
+	struct page **pages = NULL;
+	int err;
+
+	if (!uet_udata_in_cleared(udata)) {
+		ibdev_dbg(ibdev, "rereg_mr: unknown udata input\n");
+		return ERR_PTR(-EINVAL);
+	}
+	if (!(flags & IB_MR_REREG_ACCESS))
+		access = mr->access;
+	err = uet_mr_check_access(ibdev, access);
+	if (err)
+		return ERR_PTR(err);
+	if (flags & IB_MR_REREG_TRANS) {
+		if (!length || length > UET_MAX_MR_SIZE) {
+			ibdev_dbg(ibdev, "rereg_mr: bad length %llu\n", length);
+			return ERR_PTR(-EINVAL);
+		}
+	} else {
+		start = mr->umem->address;
+		length = mr->ibmr.length;
+		iova = mr->ibmr.iova;
+	}
+	if (flags & IB_MR_REREG_TRANS ||
+	    (ib_access_writable(access) && !ib_access_writable(mr->access))) {
+		err = uet_mr_pin(ibdev, start, length, access, &umem, &pages);
+		if (err)
+			return ERR_PTR(err);
+	}
+
+	uet_mr_hide(udev, mr);
+	if (umem) {
+		swap(mr->umem, umem);
+		swap(mr->pages, pages);
+		mr->ibmr.iova = iova;
+		mr->ibmr.length = length;
+	}
+	mr->access = access;
+	mr->ibmr.pd = ibpd;
+	uet_mr_show(udev, mr);
+	if (umem)
+		uet_mr_unpin(umem, pages);
+	return NULL;
 }
 
 /* All of memory, for kernel consumers. */
@@ -267,8 +370,8 @@ int uet_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	struct uet_mr *mr = to_uet_mr(ibmr);
 
 	uet_mr_remove(to_uet_dev(ibmr->device), mr);
-	kvfree(mr->pages);
-	ib_umem_release(mr->umem);
+	if (mr->umem)
+		uet_mr_unpin(mr->umem, mr->pages);
 	kfree(mr);
 	return 0;
 }

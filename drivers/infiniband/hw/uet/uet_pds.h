@@ -23,6 +23,9 @@
 /* RTO expiries before an unacknowledged CLOSE gives up. */
 #define UET_CLOSE_RETRIES	3
 
+/* The most RTO expiries a packet is sent again after (IB's retry_cnt). */
+#define UET_MAX_RETRY		7
+
 /* Retransmission timeout bounds; it doubles on every expiry. */
 #define UET_RTO_MIN_MS		10
 #define UET_RTO_MAX_MS		2000

@@ -11,7 +11,6 @@
 
 /* What the wire carries: PSNs and QPNs are 24 bits. */
 #define UET_PSN_MASK		GENMASK(23, 0)
-#define UET_MAX_RETRY		7
 #define UET_MAX_RNR_TIMER	31
 #define UET_MAX_ACK_TIMEOUT	31
 
@@ -66,6 +65,8 @@ enum ib_wc_opcode uet_wr_to_wc_opcode(u32 wr_opcode)
 		return IB_WC_COMP_SWAP;
 	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
 		return IB_WC_FETCH_ADD;
+	case IB_UVERBS_WR_ATOMIC_WRITE:
+		return IB_WC_ATOMIC_WRITE;
 	default:
 		return IB_WC_SEND;
 	}
@@ -216,7 +217,8 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 			  cmd.comp_mask, init->create_flags);
 		return -EOPNOTSUPP;
 	}
-	if (init->qp_type != IB_QPT_RC && init->qp_type != IB_QPT_UD) {
+	if (init->qp_type != IB_QPT_RC && init->qp_type != IB_QPT_UC &&
+	    init->qp_type != IB_QPT_UD) {
 		ibdev_dbg(ibdev, "create_qp: type %d not supported\n",
 			  init->qp_type);
 		return -EOPNOTSUPP;

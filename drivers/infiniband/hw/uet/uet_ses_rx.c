@@ -163,10 +163,12 @@ static int uet_req_parse(struct uet_dev *udev, struct sk_buff *skb,
 	}
 	/* An atomic's extension header sits between SES and payload. */
 	r->amo = NULL;
-	if (r->opcode == UET_SES_FETCHING_ATOMIC) {
+	if (r->opcode == UET_SES_FETCHING_ATOMIC ||
+	    r->opcode == UET_SES_ATOMIC) {
 		unsigned int ext = sizeof(struct uet_ses_atomic);
 
 		if (r->len >= ext &&
+		    r->opcode == UET_SES_FETCHING_ATOMIC &&
 		    ((const struct uet_ses_atomic *)r->data)->atomic_opcode ==
 		    UET_AMO_CSWAP)
 			ext = sizeof(struct uet_ses_cas);
@@ -234,7 +236,8 @@ static u8 uet_rcv_send(struct uet_qp *qp, const struct uet_req *r,
 	struct uet_rx_msg *m = &qp->rx;
 
 	if (r->som) {
-		if (!uet_qp_take_recv(qp, &m->rwqe)) {
+		/* A UC message cut short leaves its receive to the next. */
+		if (!m->active && !uet_qp_take_recv(qp, &m->rwqe)) {
 			uet_count(udev, UET_CNT_RX_DROP_NO_RECV);
 			qp->rnr_nak = true;
 			qp->rnr_msg = r->message_id;
@@ -484,12 +487,66 @@ static u8 uet_rcv_atomic(struct uet_qp *qp, const struct uet_req *r,
 	return UET_RC_OK;
 }
 
+/*
+ * An atomic write (IB_WR_ATOMIC_WRITE): 64 bits stored at once, atomic
+ * with the other atomics, into memory open to remote writes.
+ */
+static u8 uet_rcv_amo_write(struct uet_qp *qp, const struct uet_req *r)
+{
+	struct uet_dev *udev = to_uet_dev(qp->ibqp.device);
+	u64 va = get_unaligned_be64(&r->ses->buffer_offset);
+	u32 rkey = lower_32_bits(get_unaligned_be64(&r->ses->memory_key));
+	struct uet_mr *mr;
+	u64 value;
+	u8 rc;
+
+	if (r->amo->datatype != UET_AMO_UINT64 ||
+	    r->amo->atomic_opcode != UET_AMO_WRITE) {
+		uet_count(udev, UET_CNT_RX_DROP_UNSUPPORTED);
+		return r->amo->datatype != UET_AMO_UINT64 ?
+		       UET_RC_AMO_UNSUPPORTED_DT : UET_RC_AMO_UNSUPPORTED_OP;
+	}
+	if (r->mlen != sizeof(u64) || r->len != sizeof(u64)) {
+		uet_count(udev, UET_CNT_RX_DROP_BAD_LEN);
+		return UET_RC_UNSUPPORTED_SIZE;
+	}
+	if (!IS_ALIGNED(va, sizeof(u64))) {
+		uet_count(udev, UET_CNT_RX_DROP_BAD_KEY);
+		return UET_RC_AMO_UNALIGNED;
+	}
+	rc = uet_rkey_check(qp, rkey, va, sizeof(u64), IB_ACCESS_REMOTE_WRITE,
+			    &mr);
+	if (rc != UET_RC_OK) {
+		uet_count(udev, UET_CNT_RX_DROP_BAD_KEY);
+		return rc;
+	}
+	value = get_unaligned_be64(r->data);
+	spin_lock(&udev->atomic_lock);
+	uet_mr_copy(mr, va, &value, sizeof(value), true);
+	spin_unlock(&udev->atomic_lock);
+	uet_mr_put(mr);
+	return UET_RC_OK;
+}
+
+/* The counter a packet of a UC message dropped for @rc moves. */
+static enum uet_counter uet_rc_counter(u8 rc)
+{
+	switch (rc) {
+	case UET_RC_NO_MATCH:
+		return UET_CNT_RX_DROP_NO_RECV;
+	case UET_RC_UNSUPPORTED_OP:
+		return UET_CNT_RX_DROP_UNSUPPORTED;
+	default:
+		return UET_CNT_RX_DROP_BAD_KEY;
+	}
+}
+
 static bool uet_rc_peer_ok(struct uet_qp *qp, const struct uet_req *r,
 			   const struct uet_rx_info *info)
 {
 	int state = READ_ONCE(qp->state);
 
-	return qp->ibqp.qp_type == IB_QPT_RC &&
+	return qp->ibqp.qp_type != IB_QPT_UD &&
 	       (state == IB_QPS_RTR || state == IB_QPS_RTS ||
 		state == IB_QPS_SQD) &&
 	       r->src_qpn == qp->attr.dest_qp_num &&
@@ -543,6 +600,17 @@ bool uet_ses_rcv(struct uet_dev *udev, struct sk_buff *skb,
 		respond = true;
 		goto out_put;
 	}
+	if (qp->rx.discard) {
+		if (!r.som) {
+			uet_count(udev, uet_rc_counter(qp->rx.discard_rc));
+			uet_rsp_fill(slot, &r, qp->rx.discard_rc, 0);
+			respond = r.eom;
+			qp->rx.discard = !r.eom;
+			spin_unlock(&qp->rx_lock);
+			goto out_put;
+		}
+		qp->rx.discard = false;
+	}
 	if (qp->rnr_nak) {
 		if (r.som && r.message_id == qp->rnr_msg) {
 			qp->rnr_nak = false;
@@ -563,24 +631,47 @@ bool uet_ses_rcv(struct uet_dev *udev, struct sk_buff *skb,
 		rc = uet_rcv_write(qp, &r, &respond);
 		break;
 	case UET_SES_READ:
+		if (qp->ibqp.qp_type != IB_QPT_RC)
+			goto unsupported;
 		rc = uet_rcv_read(qp, &r, slot);
 		respond = true;
 		break;
 	case UET_SES_FETCHING_ATOMIC:
+		if (qp->ibqp.qp_type != IB_QPT_RC)
+			goto unsupported;
 		rc = uet_rcv_atomic(qp, &r, slot);
 		respond = true;
 		break;
+	case UET_SES_ATOMIC:
+		if (qp->ibqp.qp_type != IB_QPT_RC)
+			goto unsupported;
+		rc = uet_rcv_amo_write(qp, &r);
+		respond = true;
+		break;
 	default:
+unsupported:
 		uet_count(udev, UET_CNT_RX_DROP_UNSUPPORTED);
 		rc = UET_RC_UNSUPPORTED_OP;
 		respond = true;
 		break;
 	}
-	/*
-	 * An RC responder that refused a request goes to the error state,
-	 * as on IB: the requests behind it are never executed.
-	 */
-	if (rc != UET_RC_OK && rc != UET_RC_NO_MATCH && !qp->rx_dead) {
+	if (rc != UET_RC_OK && qp->ibqp.qp_type == IB_QPT_UC &&
+	    (rc == UET_RC_NO_MATCH || r.opcode != UET_SES_SEND)) {
+		/*
+		 * A UC responder drops a message it cannot take and goes
+		 * on with the next one; nothing waits for it to be sent
+		 * again.  Only a receive completed in error (a SEND too
+		 * long, or landing outside its buffers) stops it, below.
+		 */
+		qp->rnr_nak = false;
+		qp->rx.discard = !r.eom;
+		qp->rx.discard_rc = rc;
+		respond = r.eom;
+	} else if (rc != UET_RC_OK && rc != UET_RC_NO_MATCH && !qp->rx_dead) {
+		/*
+		 * An RC responder that refused a request goes to the error
+		 * state, as on IB: the requests behind it are never executed.
+		 */
 		qp->rx_dead = true;
 		uet_qp_async_error(qp);
 	}

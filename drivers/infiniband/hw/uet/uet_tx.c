@@ -203,26 +203,36 @@ static bool uet_tx_opcode_ok(const struct uet_qp *qp, u32 opcode)
 		return true;
 	case IB_UVERBS_WR_RDMA_WRITE:
 	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
+		return qp->ibqp.qp_type != IB_QPT_UD;
 	case IB_UVERBS_WR_RDMA_READ:
 	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
 	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
+	case IB_UVERBS_WR_ATOMIC_WRITE:
 		return qp->ibqp.qp_type == IB_QPT_RC;
 	default:
 		return false;
 	}
 }
 
+/* The atomics that bring a value back. */
 static bool uet_wr_is_atomic(u32 opcode)
 {
 	return opcode == IB_UVERBS_WR_ATOMIC_CMP_AND_SWP ||
 	       opcode == IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD;
 }
 
+/* A message of exactly one packet, built by uet_tx_build_fetch(). */
+static bool uet_wr_is_single(u32 opcode)
+{
+	return opcode == IB_UVERBS_WR_RDMA_READ || uet_wr_is_atomic(opcode) ||
+	       opcode == IB_UVERBS_WR_ATOMIC_WRITE;
+}
+
 /* Bytes of payload per packet on @qp's path. */
 static u32 uet_tx_mtu(struct uet_qp *qp)
 {
-	enum ib_mtu path = qp->ibqp.qp_type == IB_QPT_RC ? qp->attr.path_mtu :
-							    IB_MTU_4096;
+	enum ib_mtu path = qp->ibqp.qp_type == IB_QPT_UD ? IB_MTU_4096 :
+							    qp->attr.path_mtu;
 
 	return min_t(u32, ib_mtu_enum_to_int(path),
 		     uet_dev_mtu(to_uet_dev(qp->ibqp.device)));
@@ -251,7 +261,7 @@ static void uet_tx_fetch_one(struct uet_qp *qp, struct uet_swqe *swqe,
 		swqe->status = IB_WC_LOC_QP_OP_ERR;
 		goto bad;
 	}
-	/* Inline data is for sends and writes only. */
+	/* Inline data is for sends and writes (atomic writes too) only. */
 	if (wqe->send_flags & IB_SEND_INLINE &&
 	    (wqe->opcode == IB_UVERBS_WR_RDMA_READ ||
 	     uet_wr_is_atomic(wqe->opcode))) {
@@ -259,7 +269,10 @@ static void uet_tx_fetch_one(struct uet_qp *qp, struct uet_swqe *swqe,
 		goto bad;
 	}
 	if (wqe->send_flags & IB_SEND_INLINE) {
-		if (wqe->inline_len > qp->attr.cap.max_inline_data) {
+		/* An atomic write's 8 bytes fit whatever the QP's limit. */
+		if (wqe->inline_len > qp->attr.cap.max_inline_data &&
+		    !(wqe->opcode == IB_UVERBS_WR_ATOMIC_WRITE &&
+		      wqe->inline_len == sizeof(u64))) {
 			swqe->status = IB_WC_LOC_LEN_ERR;
 			goto bad;
 		}
@@ -274,7 +287,8 @@ static void uet_tx_fetch_one(struct uet_qp *qp, struct uet_swqe *swqe,
 	}
 	if (len > UET_MAX_MSG_SIZE ||
 	    (qp->ibqp.qp_type == IB_QPT_UD && len > uet_tx_mtu(qp)) ||
-	    (uet_wr_is_atomic(wqe->opcode) && len != sizeof(u64))) {
+	    ((uet_wr_is_atomic(wqe->opcode) ||
+	      wqe->opcode == IB_UVERBS_WR_ATOMIC_WRITE) && len != sizeof(u64))) {
 		swqe->status = IB_WC_LOC_LEN_ERR;
 		goto bad;
 	}
@@ -327,6 +341,8 @@ static unsigned int uet_ses_opcode(u32 wr_opcode)
 	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
 	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
 		return UET_SES_FETCHING_ATOMIC;
+	case IB_UVERBS_WR_ATOMIC_WRITE:
+		return UET_SES_ATOMIC;
 	default:
 		return UET_SES_SEND;
 	}
@@ -335,7 +351,8 @@ static unsigned int uet_ses_opcode(u32 wr_opcode)
 /*
  * A READ request for @len bytes at @off of the message, a message of its
  * own; or the one packet of an atomic, with its extension header and
- * operands (big-endian on the wire, as every UET field).
+ * operands (big-endian on the wire, as every UET field).  An atomic
+ * write's operand is the 8 bytes the WQE gathers, as a host u64.
  */
 static struct sk_buff *uet_tx_build_fetch(struct uet_qp *qp,
 					  struct uet_swqe *swqe, u32 index,
@@ -343,15 +360,24 @@ static struct sk_buff *uet_tx_build_fetch(struct uet_qp *qp,
 {
 	struct uet_dev *udev = to_uet_dev(qp->ibqp.device);
 	const struct uet_send_wqe *wqe = &swqe->wqe;
+	bool amo_write = wqe->opcode == IB_UVERBS_WR_ATOMIC_WRITE;
 	bool read = wqe->opcode == IB_UVERBS_WR_RDMA_READ;
 	unsigned int ext = 0, opd = 0;
 	struct uet_ses_std *ses;
 	struct sk_buff *skb;
+	u64 operand = 0;
 	u64 va;
 
-	if (!read) {
+	if (amo_write) {
+		if (uet_tx_copy(qp, swqe, 0, (u8 *)&operand, sizeof(operand),
+				false))
+			return ERR_PTR(-EFAULT);
+		ext = sizeof(struct uet_ses_atomic);
+		opd = sizeof(u64);
+	} else if (!read) {
 		bool cas = wqe->opcode == IB_UVERBS_WR_ATOMIC_CMP_AND_SWP;
 
+		operand = wqe->wr.atomic.compare_add;
 		ext = cas ? sizeof(struct uet_ses_cas) :
 			    sizeof(struct uet_ses_atomic);
 		opd = cas ? 0 : sizeof(u64);
@@ -371,19 +397,21 @@ static struct sk_buff *uet_tx_build_fetch(struct uet_qp *qp,
 					  UET_SES_RI);
 	ses->initiator = cpu_to_be32(qp->ibqp.qp_num);
 	ses->request_length = cpu_to_be32(len);
-	if (read) {
+	if (read || amo_write) {
 		va = wqe->wr.rdma.remote_addr + off;
 		put_unaligned_be64(wqe->wr.rdma.rkey, &ses->memory_key);
 	} else {
-		struct uet_ses_cas *cas = skb_put_zero(skb, ext);
-
 		va = wqe->wr.atomic.remote_addr;
 		put_unaligned_be64(wqe->wr.atomic.rkey, &ses->memory_key);
+	}
+	if (!read) {
+		struct uet_ses_cas *cas = skb_put_zero(skb, ext);
+
 		cas->atomic.datatype = UET_AMO_UINT64;
 		if (opd) {
-			cas->atomic.atomic_opcode = UET_AMO_SUM;
-			put_unaligned_be64(wqe->wr.atomic.compare_add,
-					   skb_put(skb, opd));
+			cas->atomic.atomic_opcode = amo_write ? UET_AMO_WRITE :
+								UET_AMO_SUM;
+			put_unaligned_be64(operand, skb_put(skb, opd));
 		} else {
 			cas->atomic.atomic_opcode = UET_AMO_CSWAP;
 			put_unaligned_be64(wqe->wr.atomic.compare_add,
@@ -478,8 +506,7 @@ static int uet_tx_rc(struct uet_qp *qp, struct uet_swqe *swqe, u32 index)
 {
 	struct uet_dev *udev = to_uet_dev(qp->ibqp.device);
 	u32 opcode = swqe->wqe.opcode;
-	bool fetch = opcode == IB_UVERBS_WR_RDMA_READ ||
-		     uet_wr_is_atomic(opcode);
+	bool single = uet_wr_is_single(opcode);
 	u32 mtu = uet_tx_mtu(qp);
 	struct uet_tx_pkt *pkt;
 	struct sk_buff *skb;
@@ -502,7 +529,7 @@ static int uet_tx_rc(struct uet_qp *qp, struct uet_swqe *swqe, u32 index)
 			return -EAGAIN;
 		}
 		n = min(mtu, swqe->len - swqe->sent);
-		if (fetch)
+		if (single)
 			skb = uet_tx_build_fetch(qp, swqe, index, swqe->sent, n);
 		else
 			skb = uet_tx_build(qp, swqe, index,
@@ -526,9 +553,14 @@ static int uet_tx_rc(struct uet_qp *qp, struct uet_swqe *swqe, u32 index)
 		pkt->wqe_index = index;
 		pkt->attempt = swqe->attempt;
 		/* Every READ and atomic packet is a message of its own. */
-		pkt->want_rsp = fetch || swqe->sent + n == swqe->len;
+		pkt->want_rsp = single || swqe->sent + n == swqe->len;
 		pkt->off = swqe->sent;
-		pkt->retry_cnt = qp->attr.retry_cnt;
+		/*
+		 * UC has no retry count; its PDC, which RC QPs may share,
+		 * is not given up on any sooner than theirs.
+		 */
+		pkt->retry_cnt = qp->ibqp.qp_type == IB_QPT_UC ? UET_MAX_RETRY :
+								 qp->attr.retry_cnt;
 		pkt->rto_ms = uet_tx_rto_ms(qp);
 		if (uet_pdc_send(qp->pdc, pkt)) {
 			kfree_skb(skb);
@@ -858,7 +890,15 @@ void uet_tx_response(struct uet_dev *udev, const struct uet_tx_done *done,
 	swqe = uet_tx_waiting(qp, done);
 	if (!swqe)
 		goto out_unlock;
-	if (rc == UET_RC_NO_MATCH) {
+	if (qp->ibqp.qp_type == IB_QPT_UC) {
+		/*
+		 * UC has no responses: a message the target dropped is
+		 * lost, not retried; the target may answer before the end.
+		 */
+		swqe->rsp_got++;
+		swqe->done = swqe->sent == swqe->len &&
+			     swqe->rsp_got >= swqe->rsp_need;
+	} else if (rc == UET_RC_NO_MATCH) {
 		uet_tx_retry(qp, swqe, done->wqe_index, true);
 	} else if (rc == UET_RC_BAD_INDEX || rc == UET_RC_BAD_PID ||
 		   rc == UET_RC_DISABLED) {
@@ -903,7 +943,9 @@ void uet_tx_failed(struct uet_dev *udev, const struct uet_tx_done *done,
 	spin_lock_bh(&qp->sq.lock);
 	swqe = uet_tx_waiting(qp, done);
 	if (swqe) {
-		swqe->status = status;
+		/* Lost on UC: the sender of a UC message never learns it. */
+		if (qp->ibqp.qp_type != IB_QPT_UC)
+			swqe->status = status;
 		swqe->done = true;
 		uet_tx_complete(qp);
 	}

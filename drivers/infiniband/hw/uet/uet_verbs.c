@@ -47,7 +47,8 @@ int uet_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 	attr->max_qp_wr = UET_MAX_QP_WR;
 	/* No SRQ resize: its ring is mapped by the process at a fixed size. */
 	attr->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN |
-				 IB_DEVICE_SYS_IMAGE_GUID;
+				 IB_DEVICE_SYS_IMAGE_GUID |
+				 IB_DEVICE_ATOMIC_WRITE;
 	attr->max_send_sge = UET_MAX_SGE;
 	attr->max_recv_sge = UET_MAX_SGE;
 	attr->max_sge_rd = UET_MAX_SGE;

@@ -268,26 +268,10 @@ struct counters {
 
 static void read_counters(const char *dev, struct counters *c)
 {
-	char path[256], buf[64];
 	unsigned int i;
-	ssize_t n;
-	int fd;
 
-	for (i = 0; i < NCOUNTERS; i++) {
-		c->v[i] = ~0ull;
-		snprintf(path, sizeof(path),
-			 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-			 dev, counter_names[i]);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		c->v[i] = strtoull(buf, NULL, 0);
-	}
+	for (i = 0; i < NCOUNTERS; i++)
+		c->v[i] = uet_hw_counter(dev, counter_names[i]);
 }
 
 static unsigned long long counter_delta(const struct counters *before,

@@ -547,7 +547,6 @@ TEST_F(qp, create_unsupported_types)
 		enum ibv_qp_type type;
 		const char *name;
 	} types[] = {
-		{ IBV_QPT_UC, "UC" },
 		{ IBV_QPT_XRC_SEND, "XRC_SEND" },
 		{ IBV_QPT_RAW_PACKET, "RAW_PACKET" },
 		{ IBV_QPT_DRIVER, "DRIVER" },

@@ -383,12 +383,14 @@ static const char *peer_setup(struct pair *p, struct peer *x, const char *dev,
 	ia.comp_mask = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS;
 	ia.pd = x->pd;
 	ia.send_ops_flags = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM;
-	if (type == IBV_QPT_RC)
+	if (type != IBV_QPT_UD)
 		ia.send_ops_flags |= IBV_QP_EX_WITH_RDMA_WRITE |
-			IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM |
-			IBV_QP_EX_WITH_RDMA_READ |
+			IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM;
+	if (type == IBV_QPT_RC)
+		ia.send_ops_flags |= IBV_QP_EX_WITH_RDMA_READ |
 			IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP |
-			IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD;
+			IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD |
+			IBV_QP_EX_WITH_ATOMIC_WRITE;
 	x->qp = ibv_create_qp_ex(x->ctx, &ia);
 	if (!x->qp)
 		return "ibv_create_qp_ex failed";
@@ -468,6 +470,39 @@ static int rc_connect(struct pair *p, int rnr_retry)
 	       rc_connect_one(p, &p->b, &p->a, rnr_retry);
 }
 
+/* UC: RC's path attributes, none of its retry or RDMA read ones. */
+static int uc_connect_one(struct pair *p, struct peer *x, struct peer *peer)
+{
+	struct ibv_qp_attr a = {};
+	int err;
+
+	a.qp_state = IBV_QPS_INIT;
+	a.port_num = 1;
+	a.qp_access_flags = IBV_ACCESS_REMOTE_WRITE;
+	err = ibv_modify_qp(x->qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			    IBV_QP_PORT | IBV_QP_ACCESS_FLAGS);
+	if (err)
+		return err;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTR;
+	a.path_mtu = p->mtu;
+	a.dest_qp_num = peer->qp->qp_num;
+	a.rq_psn = 0x30201 + peer->qp->qp_num;
+	a.ah_attr.is_global = 1;
+	a.ah_attr.port_num = 1;
+	a.ah_attr.grh.dgid = peer->gid;
+	a.ah_attr.grh.sgid_index = x->gid_idx;
+	a.ah_attr.grh.hop_limit = 64;
+	err = ibv_modify_qp(x->qp, &a, IBV_QP_STATE | IBV_QP_AV |
+			    IBV_QP_PATH_MTU | IBV_QP_DEST_QPN | IBV_QP_RQ_PSN);
+	if (err)
+		return err;
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.sq_psn = 0x30201 + x->qp->qp_num;
+	return ibv_modify_qp(x->qp, &a, IBV_QP_STATE | IBV_QP_SQ_PSN);
+}
+
 static int ud_ready(struct pair *p, struct peer *x, struct peer *peer)
 {
 	struct ibv_ah_attr ah = {};
@@ -536,6 +571,10 @@ static const char *pair_setup(struct pair *p, bool two_devs, bool ipv6,
 	if (type == IBV_QPT_RC) {
 		if (rc_connect(p, 7))
 			return "connecting the RC QPs failed";
+	} else if (type == IBV_QPT_UC) {
+		if (uc_connect_one(p, &p->a, &p->b) ||
+		    uc_connect_one(p, &p->b, &p->a))
+			return "connecting the UC QPs failed";
 	} else if (ud_ready(p, &p->a, &p->b) || ud_ready(p, &p->b, &p->a)) {
 		return "bringing up the UD QPs failed";
 	}
@@ -606,6 +645,8 @@ static enum ibv_wc_opcode send_wc_opcode(enum ibv_wr_opcode op)
 		return IBV_WC_COMP_SWAP;
 	case IBV_WR_ATOMIC_FETCH_AND_ADD:
 		return IBV_WC_FETCH_ADD;
+	case IBV_WR_ATOMIC_WRITE:
+		return IBV_WC_ATOMIC_WRITE;
 	default:
 		return -1;
 	}
@@ -628,6 +669,8 @@ static const char *op_name(enum ibv_wr_opcode op)
 		return "CMP_AND_SWP";
 	case IBV_WR_ATOMIC_FETCH_AND_ADD:
 		return "FETCH_AND_ADD";
+	case IBV_WR_ATOMIC_WRITE:
+		return "ATOMIC_WRITE";
 	default:
 		return "?";
 	}
@@ -1128,6 +1171,179 @@ TEST_F_TIMEOUT(rc, atomics, 120)
 	}
 }
 
+/* One atomic write of @v to @raddr; the completion must say @st. */
+static void atomic_write_one(struct __test_metadata *_metadata,
+			     struct pair *p, bool wr_api, uint64_t raddr,
+			     uint32_t rkey, uint64_t v, const char *what)
+{
+	uint64_t *src = (uint64_t *)(p->a.buf + 8 * 1024);
+	struct ibv_sge sg = {
+		.addr = (uintptr_t)src, .length = 8, .lkey = p->a.mr->lkey,
+	};
+	struct ibv_send_wr wr = {}, *bad;
+	uint64_t id = ++p->next_id;
+	struct ibv_wc wc;
+
+	*src = v;
+	if (wr_api) {
+		ibv_wr_start(p->a.qpx);
+		p->a.qpx->wr_id = id;
+		p->a.qpx->wr_flags = IBV_SEND_SIGNALED;
+		ibv_wr_atomic_write(p->a.qpx, rkey, raddr, src);
+		EXPECT_EQ(0, ibv_wr_complete(p->a.qpx)) TH_LOG("%s", what);
+		/* The 8 bytes were taken when posted. */
+		*src = ~v;
+	} else {
+		wr.wr_id = id;
+		wr.sg_list = &sg;
+		wr.num_sge = 1;
+		wr.opcode = IBV_WR_ATOMIC_WRITE;
+		wr.send_flags = IBV_SEND_SIGNALED;
+		wr.wr.rdma.remote_addr = raddr;
+		wr.wr.rdma.rkey = rkey;
+		EXPECT_EQ(0, ibv_post_send(p->a.qp, &wr, &bad)) TH_LOG("%s", what);
+	}
+	if (get_wc(_metadata, p->a.scq, &wc, wait_ms(0), what))
+		check_wc(_metadata, &wc, id, IBV_WC_SUCCESS,
+			 IBV_WC_ATOMIC_WRITE, p->a.qp, what);
+}
+
+/*
+ * IBV_WR_ATOMIC_WRITE stores 8 bytes at once, through ibv_post_send()
+ * and ibv_wr_atomic_write(), into memory that allows remote writes (and
+ * need not allow remote atomics); nothing around them changes.
+ */
+TEST_F_TIMEOUT(rc, atomic_write, 120)
+{
+	enum { REG = 64 * 4096 };
+	struct pair *p = &self->p;
+	uint8_t *reg = p->b.buf + REG;
+	uint8_t save[3 * 64];
+	struct ibv_mr *mr;
+	char what[64];
+	uint64_t v;
+	int api;
+
+	mr = ibv_reg_mr(p->b.pd, reg, 4096,
+			IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	for (api = 0; api <= 1; api++) {
+		snprintf(what, sizeof(what), "atomic write%s",
+			 api ? " ibv_wr" : "");
+		uet_pat_fill(reg, sizeof(save), p->seed + api);
+		memcpy(save, reg, sizeof(save));
+		v = uet_mix64(p->seed ^ api);
+		memcpy(save + 64, &v, 8);
+		atomic_write_one(_metadata, p, api, (uintptr_t)reg + 64,
+				 mr->rkey, v, what);
+		same_bytes(_metadata, reg, save, sizeof(save), 0, what);
+		/* And into the fixture's MR, at its last aligned word. */
+		v = ~v;
+		atomic_write_one(_metadata, p, api,
+				 (uintptr_t)p->b.buf + BUF_LEN - 8,
+				 p->b.mr->rkey, v, what);
+		EXPECT_EQ(0, memcmp(p->b.buf + BUF_LEN - 8, &v, 8))
+			TH_LOG("%s: last word", what);
+	}
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+}
+
+/* A 256-byte RDMA WRITE from a's buffer; its completion must say @st. */
+static void write_expect(struct __test_metadata *_metadata, struct pair *p,
+			 uint32_t rkey, void *raddr, enum ibv_wc_status st,
+			 const char *what)
+{
+	struct ibv_sge sg = {
+		.addr = (uintptr_t)p->a.buf + L_OFF, .length = 256,
+		.lkey = p->a.mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.wr_id = ++p->next_id, .sg_list = &sg, .num_sge = 1,
+		.opcode = IBV_WR_RDMA_WRITE, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	struct ibv_wc wc;
+
+	wr.wr.rdma.remote_addr = (uintptr_t)raddr;
+	wr.wr.rdma.rkey = rkey;
+	ASSERT_EQ(0, ibv_post_send(p->a.qp, &wr, &bad)) TH_LOG("%s", what);
+	if (get_wc(_metadata, p->a.scq, &wc, wait_ms(0), what))
+		check_wc(_metadata, &wc, wr.wr_id, st, IBV_WC_RDMA_WRITE,
+			 p->a.qp, what);
+}
+
+/*
+ * ibv_rereg_mr() changes an MR in place: its keys stay valid for the
+ * peer, the new access rights, memory and PD apply at once, and a
+ * change that cannot be made leaves the MR as it was.
+ */
+TEST_F_TIMEOUT(rc, rereg_mr, 120)
+{
+	enum { LEN = 8192 };
+	struct pair *p = &self->p;
+	uint8_t *r1 = p->b.buf + 64 * 4096, *r2 = p->b.buf + 80 * 4096;
+	uint8_t *src = p->a.buf + L_OFF;
+	static uint8_t want[LEN];
+	uint32_t lkey, rkey;
+	struct ibv_pd *pd2;
+	struct ibv_mr *mr;
+
+	pd2 = ibv_alloc_pd(p->b.ctx);
+	ASSERT_NE(NULL, pd2);
+	mr = ibv_reg_mr(p->b.pd, r1, LEN, FULL_ACCESS);
+	ASSERT_NE(NULL, mr) TH_LOG("ibv_reg_mr: %s", strerror(errno));
+	lkey = mr->lkey;
+	rkey = mr->rkey;
+	uet_pat_fill(src, 256, p->seed);
+	memset(r1, 0x11, LEN);
+	memset(r2, 0x22, LEN);
+
+	/* Remote write taken away: the same rkey is now refused. */
+	ASSERT_EQ(0, ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_ACCESS, NULL, NULL,
+				  0, IBV_ACCESS_LOCAL_WRITE));
+	EXPECT_EQ(lkey, mr->lkey);
+	EXPECT_EQ(rkey, mr->rkey);
+	write_expect(_metadata, p, rkey, r1 + 100, IBV_WC_REM_ACCESS_ERR,
+		     "no remote write");
+	ASSERT_EQ(0, rc_connect(p, 7));
+
+	/* New memory and the rights back: the old range is not it now. */
+	ASSERT_EQ(0, ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_TRANSLATION |
+				  IBV_REREG_MR_CHANGE_ACCESS, NULL, r2, LEN,
+				  FULL_ACCESS));
+	EXPECT_EQ(lkey, mr->lkey);
+	EXPECT_EQ(rkey, mr->rkey);
+	write_expect(_metadata, p, rkey, r2 + 300, IBV_WC_SUCCESS,
+		     "new memory");
+	write_expect(_metadata, p, rkey, r1 + 100, IBV_WC_REM_ACCESS_ERR,
+		     "old memory");
+	ASSERT_EQ(0, rc_connect(p, 7));
+	memset(want, 0x11, LEN);
+	same_bytes(_metadata, r1, want, LEN, 0, "old memory");
+
+	/* Moved to another PD: the QP's PD no longer reaches it. */
+	ASSERT_EQ(0, ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_PD, pd2, NULL, 0,
+				  0));
+	write_expect(_metadata, p, rkey, r2, IBV_WC_REM_ACCESS_ERR,
+		     "other PD");
+	ASSERT_EQ(0, rc_connect(p, 7));
+	EXPECT_EQ(EBUSY, ibv_dealloc_pd(pd2));
+	ASSERT_EQ(0, ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_PD, p->b.pd, NULL,
+				  0, 0));
+
+	/* Memory that cannot be pinned: nothing changes. */
+	EXPECT_GT(0, ibv_rereg_mr(mr, IBV_REREG_MR_CHANGE_TRANSLATION, NULL,
+				  (void *)4096, LEN, 0));
+	write_expect(_metadata, p, rkey, r2 + 1000, IBV_WC_SUCCESS,
+		     "after a failed rereg");
+	memset(want, 0x22, LEN);
+	memcpy(want + 300, src, 256);
+	memcpy(want + 1000, src, 256);
+	same_bytes(_metadata, r2, want, LEN, 0, "new memory");
+
+	EXPECT_EQ(0, ibv_dereg_mr(mr));
+	EXPECT_EQ(0, ibv_dealloc_pd(pd2));
+}
+
 /*
  * A chain of mixed work requests, every third unsignaled: one completion
  * per signaled request, none for the others, all in posting order, and
@@ -1230,7 +1446,8 @@ TEST_F_TIMEOUT(rc, completion_order, 120)
 /* Error completions */
 
 enum bad_kind { BAD_RKEY, PAST_END, NO_REMOTE_WRITE, NO_REMOTE_READ,
-		MISALIGNED_ATOMIC };
+		MISALIGNED_ATOMIC, ATOMIC_WRITE_NO_REMOTE_WRITE,
+		MISALIGNED_ATOMIC_WRITE };
 
 /*
  * Post a bad request followed by a good WRITE, expect @status for the
@@ -1253,7 +1470,7 @@ static void bad_request(struct __test_metadata *_metadata, struct pair *p,
 
 	ASSERT_NE(NULL, save);
 	ASSERT_NE(NULL, lsave);
-	if (kind == NO_REMOTE_WRITE)
+	if (kind == NO_REMOTE_WRITE || kind == ATOMIC_WRITE_NO_REMOTE_WRITE)
 		access &= ~IBV_ACCESS_REMOTE_WRITE;
 	if (kind == NO_REMOTE_READ)
 		access &= ~IBV_ACCESS_REMOTE_READ;
@@ -1298,6 +1515,13 @@ static void bad_request(struct __test_metadata *_metadata, struct pair *p,
 		wr[0].wr.atomic.compare_add = 0;
 		wr[0].wr.atomic.swap = 0x1122334455667788ull;
 		break;
+	case ATOMIC_WRITE_NO_REMOTE_WRITE:
+	case MISALIGNED_ATOMIC_WRITE:
+		wr[0].opcode = IBV_WR_ATOMIC_WRITE;
+		sg[0].length = 8;
+		wr[0].wr.rdma.remote_addr = (uintptr_t)reg + MR_OFF +
+			(kind == MISALIGNED_ATOMIC_WRITE ? 4 : 8);
+		break;
 	}
 	/* A good WRITE behind it, which must be flushed, not executed. */
 	sg[1] = sg[0];
@@ -1311,7 +1535,8 @@ static void bad_request(struct __test_metadata *_metadata, struct pair *p,
 	wr[1].wr.rdma.remote_addr = (uintptr_t)reg + MR_OFF;
 	wr[1].wr.rdma.rkey = mr->rkey;
 	err = ibv_post_send(p->a.qp, wr, &bad);
-	if (err && kind == MISALIGNED_ATOMIC) {
+	if (err && (kind == MISALIGNED_ATOMIC ||
+		    kind == MISALIGNED_ATOMIC_WRITE)) {
 		/* Refusing it at post time is fine too: then nothing happens. */
 		TH_LOG("ibv_post_send refused the misaligned atomic: %s",
 		       strerror(err));
@@ -1378,6 +1603,19 @@ TEST_F(rc, read_without_remote_read)
 TEST_F(rc, misaligned_atomic)
 {
 	bad_request(_metadata, &self->p, MISALIGNED_ATOMIC,
+		    IBV_WC_REM_INV_REQ_ERR);
+}
+
+/* Atomic write needs remote write access, not remote atomic access. */
+TEST_F(rc, atomic_write_without_remote_write)
+{
+	bad_request(_metadata, &self->p, ATOMIC_WRITE_NO_REMOTE_WRITE,
+		    IBV_WC_REM_ACCESS_ERR);
+}
+
+TEST_F(rc, misaligned_atomic_write)
+{
+	bad_request(_metadata, &self->p, MISALIGNED_ATOMIC_WRITE,
 		    IBV_WC_REM_INV_REQ_ERR);
 }
 
@@ -1638,6 +1876,193 @@ TEST_F(ud, larger_than_mtu)
 			       ibv_wc_status_str(wc.status));
 	}
 	expect_cq_empty(_metadata, p->b.rcq, QUIET_MS, "receiver");
+}
+
+/* UC fixture: RC's data path without READ, atomics or responses. */
+
+FIXTURE(uc) {
+	struct pair p;
+};
+
+FIXTURE_VARIANT(uc) {
+	bool two_devs;
+};
+
+FIXTURE_VARIANT_ADD(uc, loopback) {
+	.two_devs = false,
+};
+
+FIXTURE_VARIANT_ADD(uc, two_netns) {
+	.two_devs = true,
+};
+
+FIXTURE_SETUP(uc)
+{
+	const char *err;
+
+	err = pair_setup(&self->p, variant->two_devs, false, IBV_QPT_UC);
+	if (err)
+		pair_teardown(&self->p, true);
+	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
+	self->p.seed = uet_name_seed(_metadata->name);
+}
+
+FIXTURE_TEARDOWN(uc)
+{
+	pair_teardown(&self->p, !_metadata->next);
+}
+
+TEST_F_TIMEOUT(uc, send, 300)
+{
+	sweep(_metadata, &self->p, IBV_WR_SEND);
+}
+
+TEST_F_TIMEOUT(uc, send_with_imm, 300)
+{
+	sweep(_metadata, &self->p, IBV_WR_SEND_WITH_IMM);
+}
+
+TEST_F_TIMEOUT(uc, rdma_write, 300)
+{
+	sweep(_metadata, &self->p, IBV_WR_RDMA_WRITE);
+}
+
+TEST_F_TIMEOUT(uc, rdma_write_with_imm, 300)
+{
+	sweep(_metadata, &self->p, IBV_WR_RDMA_WRITE_WITH_IMM);
+}
+
+/* UC has no RDMA READ and no atomics: refused when posted. */
+TEST_F(uc, read_and_atomics_refused)
+{
+	static const enum ibv_wr_opcode ops[] = {
+		IBV_WR_RDMA_READ, IBV_WR_ATOMIC_CMP_AND_SWP,
+		IBV_WR_ATOMIC_FETCH_AND_ADD, IBV_WR_ATOMIC_WRITE,
+	};
+	struct pair *p = &self->p;
+	struct ibv_sge sg = {
+		.addr = (uintptr_t)p->a.buf, .length = 8,
+		.lkey = p->a.mr->lkey,
+	};
+	struct ibv_send_wr wr = {
+		.sg_list = &sg, .num_sge = 1, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	struct ibv_qp_init_attr_ex ia = {
+		.qp_type = IBV_QPT_UC, .send_cq = p->a.scq,
+		.recv_cq = p->a.rcq, .cap = { 4, 4, 1, 1, 0 },
+		.comp_mask = IBV_QP_INIT_ATTR_PD |
+			     IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+		.pd = p->a.pd,
+	};
+	uint64_t flags[] = {
+		IBV_QP_EX_WITH_RDMA_READ, IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP,
+		IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD,
+		IBV_QP_EX_WITH_ATOMIC_WRITE,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ops); i++) {
+		wr.wr_id = i;
+		wr.opcode = ops[i];
+		wr.wr.rdma.remote_addr = (uintptr_t)p->b.buf;
+		wr.wr.rdma.rkey = p->b.mr->rkey;
+		bad = NULL;
+		EXPECT_EQ(EINVAL, ibv_post_send(p->a.qp, &wr, &bad))
+			TH_LOG("%s", op_name(ops[i]));
+		EXPECT_EQ(&wr, bad);
+		ia.send_ops_flags = IBV_QP_EX_WITH_SEND | flags[i];
+		errno = 0;
+		EXPECT_EQ(NULL, ibv_create_qp_ex(p->a.ctx, &ia))
+			TH_LOG("%s", op_name(ops[i]));
+		EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("%s", op_name(ops[i]));
+	}
+	EXPECT_EQ(IBV_QPS_RTS, qp_state(p->a.qp));
+	expect_cq_empty(_metadata, p->a.scq, QUIET_MS, "refused work");
+}
+
+static const char *uc_target_dev(const struct pair *p)
+{
+	return p->two_devs ? p->dev_b : p->dev_a;
+}
+
+/*
+ * A UC SEND with no receive posted is dropped by the target, packet by
+ * packet in rx_drop_no_recv; the sender completes it successfully, as
+ * UC senders do, and both QPs go on: the next message arrives intact.
+ */
+TEST_F_TIMEOUT(uc, no_recv_drops_message, 120)
+{
+	struct pair *p = &self->p;
+	uint32_t mtu = mtu_bytes(p->mtu);
+	uint32_t len = 3 * mtu + 5;
+	unsigned long long before, after;
+	struct xfer t = { .op = IBV_WR_SEND, .lsge = 1, .rsge = 1 };
+	struct ibv_wc wc;
+
+	before = uet_hw_counter(uc_target_dev(p), "rx_drop_no_recv");
+	ASSERT_NE(~0ull, before);
+	post_send_simple(_metadata, p, 0xd0, len);
+	if (get_wc(_metadata, p->a.scq, &wc, wait_ms(len), "dropped send"))
+		check_wc(_metadata, &wc, 0xd0, IBV_WC_SUCCESS, IBV_WC_SEND,
+			 p->a.qp, "dropped send");
+	expect_cq_empty(_metadata, p->b.rcq, QUIET_MS, "dropped send");
+	after = uet_hw_counter(uc_target_dev(p), "rx_drop_no_recv");
+	EXPECT_EQ(4, after - before) TH_LOG("rx_drop_no_recv %llu -> %llu",
+					     before, after);
+	EXPECT_EQ(IBV_QPS_RTS, qp_state(p->a.qp));
+	EXPECT_EQ(IBV_QPS_RTS, qp_state(p->b.qp));
+	t.len = len;
+	run_xfer(_metadata, p, &t);
+}
+
+/*
+ * A UC WRITE the target refuses (bad rkey) is dropped whole, counted
+ * once per packet in rx_drop_bad_key, without touching memory or
+ * stopping either QP; the sender is not told.
+ */
+TEST_F_TIMEOUT(uc, bad_rkey_drops_write, 120)
+{
+	struct pair *p = &self->p;
+	uint32_t len = 2 * mtu_bytes(p->mtu) + 7;
+	uint8_t *tgt = p->b.buf + R_OFF;
+	struct xfer t = { .op = IBV_WR_RDMA_WRITE, .lsge = 1, .rsge = 1 };
+	unsigned long long before, after;
+	struct ibv_send_wr wr = {}, *bad;
+	struct ibv_sge sg;
+	uint8_t *save;
+	struct ibv_wc wc;
+
+	save = malloc(len);
+	ASSERT_NE(NULL, save);
+	uet_pat_fill(tgt, len, p->seed);
+	memcpy(save, tgt, len);
+	uet_pat_fill(p->a.buf + L_OFF, len, ~p->seed);
+	sg.addr = (uintptr_t)p->a.buf + L_OFF;
+	sg.length = len;
+	sg.lkey = p->a.mr->lkey;
+	wr.wr_id = 0xbad;
+	wr.sg_list = &sg;
+	wr.num_sge = 1;
+	wr.opcode = IBV_WR_RDMA_WRITE;
+	wr.send_flags = IBV_SEND_SIGNALED;
+	wr.wr.rdma.remote_addr = (uintptr_t)tgt;
+	wr.wr.rdma.rkey = ~p->b.mr->rkey;
+	before = uet_hw_counter(uc_target_dev(p), "rx_drop_bad_key");
+	ASSERT_NE(~0ull, before);
+	ASSERT_EQ(0, ibv_post_send(p->a.qp, &wr, &bad));
+	if (get_wc(_metadata, p->a.scq, &wc, wait_ms(len), "refused write"))
+		check_wc(_metadata, &wc, 0xbad, IBV_WC_SUCCESS,
+			 IBV_WC_RDMA_WRITE, p->a.qp, "refused write");
+	expect_cq_empty(_metadata, p->b.rcq, QUIET_MS, "refused write");
+	after = uet_hw_counter(uc_target_dev(p), "rx_drop_bad_key");
+	EXPECT_EQ(3, after - before) TH_LOG("rx_drop_bad_key %llu -> %llu",
+					     before, after);
+	same_bytes(_metadata, tgt, save, len, 0, "target memory");
+	EXPECT_EQ(IBV_QPS_RTS, qp_state(p->a.qp));
+	EXPECT_EQ(IBV_QPS_RTS, qp_state(p->b.qp));
+	t.len = len;
+	run_xfer(_metadata, p, &t);
+	free(save);
 }
 
 TEST_HARNESS_MAIN

@@ -722,7 +722,7 @@ TEST_F(rings, doorbell_mapped_once)
 TEST_F(rings, qp_command)
 {
 	static const __u8 types[] = {
-		IB_UVERBS_QPT_UC, IB_UVERBS_QPT_XRC_INI,
+		IB_UVERBS_QPT_XRC_INI,
 		IB_UVERBS_QPT_RAW_PACKET, IB_UVERBS_QPT_DRIVER,
 	};
 	struct uet_create_qp_cmd drv = {};

@@ -6,9 +6,12 @@
 #define _UET_VERBS_UTIL_H_
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -203,6 +206,27 @@ static inline uint64_t uet_name_seed(const char *name)
 	while (*name)
 		h = (h ^ (uint8_t)*name++) * 1099511628211ull;
 	return h;
+}
+
+/* Port 1 hardware counter @name of device @dev; ~0 if it cannot be read. */
+static inline unsigned long long uet_hw_counter(const char *dev,
+						const char *name)
+{
+	char path[256], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s", dev, name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return ~0ull;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return ~0ull;
+	buf[n] = 0;
+	return strtoull(buf, NULL, 0);
 }
 
 #endif /* _UET_VERBS_UTIL_H_ */
