@@ -4,6 +4,8 @@
  * CQ ring, through ibv_poll_cq() or the ibv_cq_ex polling API, and
  * arming the CQ is a store into its header.  No system call.
  */
+#include <string.h>
+
 #include "uet.h"
 
 static unsigned int uet_cqe_wc_flags(const struct uet_cqe *cqe)
@@ -52,6 +54,41 @@ int uet_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)
 		uet_store_release(&q->hdr->consumer, cq->consumer);
 	pthread_spin_unlock(&cq->lock);
 	return n;
+}
+
+/*
+ * Drop the unpolled CQEs of QP @qpn, as mlx5 does when a QP is reset:
+ * they report work the reset discarded, and would otherwise be the
+ * first completions seen once the QP runs again.  Only the slots from
+ * the consumer up to the producer are ours (the kernel writes beyond
+ * them), so the survivors move towards the producer and the consumer
+ * skips the slots left behind.
+ */
+void uet_cq_clean(struct uet_cq *cq, uint32_t qpn)
+{
+	struct uet_queue *q = &cq->queue;
+	uint32_t idx, unpolled, dropped = 0;
+	struct uet_cqe *cqe;
+
+	pthread_spin_lock(&cq->lock);
+	idx = uet_load_acquire(&q->hdr->producer);
+	/* Never walk more than a ring, whatever the kernel wrote there. */
+	unpolled = idx - cq->consumer;
+	if (unpolled > q->entries)
+		unpolled = q->entries;
+	for (; unpolled; unpolled--) {
+		cqe = uet_queue_slot(q, --idx, sizeof(*cqe));
+		if (cqe->qp_num == qpn)
+			dropped++;
+		else if (dropped)
+			memcpy(uet_queue_slot(q, idx + dropped, sizeof(*cqe)),
+			       cqe, sizeof(*cqe));
+	}
+	if (dropped) {
+		cq->consumer += dropped;
+		uet_store_release(&q->hdr->consumer, cq->consumer);
+	}
+	pthread_spin_unlock(&cq->lock);
 }
 
 int uet_req_notify_cq(struct ibv_cq *ibcq, int solicited_only)

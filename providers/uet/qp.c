@@ -147,11 +147,17 @@ int uet_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
 	if (err)
 		return err;
 
-	/* In RESET the kernel zeroed both indices of our rings. */
+	/*
+	 * In RESET the kernel zeroed both indices of our rings and
+	 * discarded their work; what it completed goes too.
+	 */
 	if (attr_mask & IBV_QP_STATE && attr->qp_state == IBV_QPS_RESET) {
 		uet_wq_reset(&qp->sq);
 		if (!ibqp->srq)
 			uet_wq_reset(&qp->rq);
+		uet_cq_clean(to_uet_cq(ibqp->send_cq), ibqp->qp_num);
+		if (ibqp->recv_cq != ibqp->send_cq)
+			uet_cq_clean(to_uet_cq(ibqp->recv_cq), ibqp->qp_num);
 	}
 	return 0;
 }

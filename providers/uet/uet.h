@@ -164,6 +164,7 @@ int uet_resize_cq(struct ibv_cq *ibcq, int cqe);
 int uet_destroy_cq(struct ibv_cq *ibcq);
 int uet_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
 int uet_req_notify_cq(struct ibv_cq *ibcq, int solicited_only);
+void uet_cq_clean(struct uet_cq *cq, uint32_t qpn);
 void uet_cq_ex_init(struct uet_cq *cq);
 
 struct ibv_qp *uet_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr);
