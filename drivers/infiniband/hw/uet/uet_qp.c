@@ -173,12 +173,21 @@ void __uet_qp_error(struct uet_qp *qp)
 	}
 }
 
+/*
+ * Only while the refusal that asked for it stands: a QP reset since then
+ * (rx_dead cleared, under both locks) is left alone.
+ */
 static void uet_qp_err_work(struct work_struct *work)
 {
 	struct uet_qp *qp = container_of(work, struct uet_qp, err_work);
+	bool dead;
 
 	spin_lock_bh(&qp->sq.lock);
-	__uet_qp_error(qp);
+	spin_lock(&qp->rx_lock);
+	dead = qp->rx_dead;
+	spin_unlock(&qp->rx_lock);
+	if (dead)
+		__uet_qp_error(qp);
 	spin_unlock_bh(&qp->sq.lock);
 }
 
@@ -425,6 +434,15 @@ static void uet_qp_store_attr(struct uet_qp *qp, const struct ib_qp_attr *a,
 static void uet_qp_enter_state(struct uet_qp *qp, enum ib_qp_state state)
 {
 	enum ib_qp_state old = qp->attr.qp_state;
+
+	/* A pending error from the receive path is not for the reset QP. */
+	if (state == IB_QPS_RESET) {
+		spin_lock_bh(&qp->sq.lock);
+		spin_lock(&qp->rx_lock);
+		qp->rx_dead = false;
+		spin_unlock(&qp->rx_lock);
+		spin_unlock_bh(&qp->sq.lock);
+	}
 
 	qp->attr.qp_state = state;
 	qp->attr.cur_qp_state = state;
