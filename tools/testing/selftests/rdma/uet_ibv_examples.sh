@@ -38,23 +38,7 @@ DB=uetpB0
 IPA=10.98.1.1
 IPB=10.98.1.2
 
-cleanup() {
-	local d
-
-	for d in "$SDEV" "$DA" "$DB"; do
-		uet_dev_exists "$d" && rdma link del "$d" 2>/dev/null
-	done
-	ip link del "$SVA" 2>/dev/null
-	uet_ns_teardown
-}
-trap cleanup EXIT
-
-# A device of type UET_LINK_TYPE named $2 on netdev $3 in namespace $1,
-# whose port has the GID of address $4.
-add_dev() {
-	uet_ns_exec "$1" rdma link add "$2" type "$UET_LINK_TYPE" netdev "$3" &&
-		uet_wait_dev "$2" 1 && uet_wait_for uet_has_gid "$2" "$4"
-}
+trap uet_pair_cleanup EXIT
 
 # run_example NAME SERVER_NS SERVER_DEV SERVER_GID CLIENT_NS CLIENT_DEV
 #	CLIENT_GID SERVER_IP ARGS...
@@ -108,27 +92,17 @@ UET_SHOW='bytes in|iters in'
 modprobe -q ib_uverbs
 
 # Single device talking to itself.
-if ! uet_veth_add "$SVA" "$SVB" || ! ip addr add "$SIP/24" dev "$SVA"; then
-	ktap_exit_fail_msg "cannot create veth pair $SVA"
-fi
-add_dev "" "$SDEV" "$SVA" "$SIP" ||
-	ktap_exit_fail_msg "cannot create $UET_LINK_TYPE device $SDEV"
-sgid=$(uet_gid_index "$SDEV" "$SIP")
+uet_single_dev_up "$SVA" "$SVB" "$SIP" "$SDEV"
+sgid=$UET_SGID
 ktap_print_msg "$SDEV on $SVA, $SIP at GID index $sgid," \
 	"active MTU $(uet_active_mtu "$SDEV")"
 run_all "single device" "" "$SDEV" "$sgid" "" "$SDEV" "$sgid" "$SIP"
-rdma link del "$SDEV"
-ip link del "$SVA"
+uet_pair_cleanup
 
 # Two devices on a veth pair across two namespaces.
-uet_ns_setup "$NSA" "$NSB" "$VA" "$VB" "$IPA" "$IPB" ||
-	ktap_exit_fail_msg "cannot set up namespaces $NSA and $NSB"
-add_dev "$NSA" "$DA" "$VA" "$IPA" ||
-	ktap_exit_fail_msg "cannot create $UET_LINK_TYPE device $DA"
-add_dev "$NSB" "$DB" "$VB" "$IPB" ||
-	ktap_exit_fail_msg "cannot create $UET_LINK_TYPE device $DB"
-gida=$(uet_gid_index "$DA" "$IPA")
-gidb=$(uet_gid_index "$DB" "$IPB")
+uet_two_ns_up "$NSA" "$NSB" "$VA" "$VB" "$IPA" "$IPB" "$DA" "$DB"
+gida=$UET_GIDA
+gidb=$UET_GIDB
 ktap_print_msg "$DA on $VA, $IPA at GID index $gida;" \
 	"$DB on $VB, $IPB at GID index $gidb"
 run_all "two namespaces" "$NSA" "$DA" "$gida" "$NSB" "$DB" "$gidb" "$IPA"

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Helpers shared by the uet shell selftests: KTAP output, a veth pair to
-# put uet devices on, and clean-up that always runs.
+# put uet devices on, the single-device and two-namespace set-ups of the
+# data tests, and clean-up that always runs.
 
 UET_LIB_DIR=$(dirname "$(realpath "${BASH_SOURCE[0]}")")
 # shellcheck source=/dev/null
@@ -232,6 +233,62 @@ uet_ns_teardown() {
 	UET_NS_LIST=
 	[ -n "$UET_NS_VETH" ] && ip link del "$UET_NS_VETH" 2>/dev/null
 	UET_NS_VETH=
+}
+
+# A device of type UET_LINK_TYPE named $2 on netdev $3 in namespace $1,
+# whose port has the GID of address $4.
+uet_link_add() {
+	uet_ns_exec "$1" rdma link add "$2" type "$UET_LINK_TYPE" netdev "$3" &&
+		uet_wait_dev "$2" 1 && uet_wait_for uet_has_gid "$2" "$4"
+}
+
+# The two set-ups of the data tests, each ending the test on failure.
+# Single device: uet_single_dev_up VETHA VETHB IP DEV puts DEV on VETHA
+# (address IP/24) and sets UET_SGID to the GID index of IP; undone by
+# uet_pair_cleanup.
+uet_single_dev_up() {
+	if ! uet_veth_add "$1" "$2" || ! ip addr add "$3/24" dev "$1"; then
+		ktap_exit_fail_msg "cannot create veth pair $1"
+	fi
+	UET_PAIR_VETH=$1
+	UET_PAIR_DEVS="$UET_PAIR_DEVS $4"
+	uet_link_add "" "$4" "$1" "$3" ||
+		ktap_exit_fail_msg "cannot create $UET_LINK_TYPE device $4"
+	# shellcheck disable=SC2034 # read by the tests
+	UET_SGID=$(uet_gid_index "$4" "$3")
+}
+
+# Two namespaces: uet_two_ns_up NSA NSB VETHA VETHB IPA IPB DEVA DEVB,
+# uet_ns_setup's pair with DEVA on VETHA and DEVB on VETHB; sets
+# UET_GIDA and UET_GIDB.
+uet_two_ns_up() {
+	uet_ns_setup "$1" "$2" "$3" "$4" "$5" "$6" ||
+		ktap_exit_fail_msg "cannot set up namespaces $1 and $2"
+	UET_PAIR_DEVS="$UET_PAIR_DEVS $7 $8"
+	uet_link_add "$1" "$7" "$3" "$5" ||
+		ktap_exit_fail_msg "cannot create $UET_LINK_TYPE device $7"
+	uet_link_add "$2" "$8" "$4" "$6" ||
+		ktap_exit_fail_msg "cannot create $UET_LINK_TYPE device $8"
+	# shellcheck disable=SC2034 # read by the tests
+	UET_GIDA=$(uet_gid_index "$7" "$5")
+	# shellcheck disable=SC2034 # read by the tests
+	UET_GIDB=$(uet_gid_index "$8" "$6")
+}
+
+# Remove what uet_single_dev_up and uet_two_ns_up made; for an EXIT trap,
+# and to drop the single device before the next set-up.
+UET_PAIR_DEVS=
+UET_PAIR_VETH=
+uet_pair_cleanup() {
+	local d
+
+	for d in $UET_PAIR_DEVS; do
+		uet_dev_exists "$d" && rdma link del "$d" 2>/dev/null
+	done
+	UET_PAIR_DEVS=
+	[ -n "$UET_PAIR_VETH" ] && ip link del "$UET_PAIR_VETH" 2>/dev/null
+	UET_PAIR_VETH=
+	uet_ns_teardown
 }
 
 # Prefix that runs a command in namespace $1 (see uet_ns_exec) under
