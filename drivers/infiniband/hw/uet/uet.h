@@ -103,6 +103,7 @@ enum uet_counter {
 	UET_CNT_RNR_RETRIES,
 	UET_CNT_PDC_OPENED,
 	UET_CNT_PDC_CLOSED,
+	UET_CNT_RX_OOO_HELD,		/* ROD: kept until the gap fills */
 	UET_CNT_TX_ERRORS,		/* no route, no memory */
 	UET_CNT_RX_DROP_SHORT,		/* truncated headers */
 	UET_CNT_RX_DROP_BAD_HDR,	/* unknown type, next_hdr or version */
@@ -158,6 +159,7 @@ struct uet_dev {
 	spinlock_t pdc_lock;		/* pdc_hash and pdcs writers */
 	DECLARE_HASHTABLE(pdc_hash, 8);
 	struct delayed_work pdc_gc;	/* closes idle PDCs */
+	atomic_t pdc_held;		/* requests held by its target PDCs */
 
 	spinlock_t atomic_lock;		/* serialises remote atomics */
 	spinlock_t uctx_lock;		/* uctxs */

@@ -116,6 +116,19 @@ struct uet_pds_ack_cc {
 
 #define UET_MPR_UNIT		128
 
+/*
+ * ACK_CCX, 40 bytes: ACK_CC with a 16-byte proprietary state (the size
+ * the reference provider and Wireshark use).
+ */
+struct uet_pds_ack_ccx {
+	struct uet_pds_ack ack;
+	u8 ccx_type_flags;
+	u8 mpr;
+	__be16 sack_psn_offset;
+	__be64 sack_bitmap;
+	__be64 ccx_state[2];
+};
+
 /* NACK, 16 bytes. */
 struct uet_pds_nack {
 	__be16 prologue;
@@ -125,6 +138,14 @@ struct uet_pds_nack {
 	__be16 spdcid;
 	__be16 dpdcid;
 	__be32 payload;
+};
+
+/* NACK_CCX, 32 bytes: a NACK with a 16-byte congestion state. */
+struct uet_pds_nack_ccx {
+	struct uet_pds_nack nack;
+	u8 nccx_type_flags;
+	u8 reserved[7];
+	__be64 nccx_state;
 };
 
 enum uet_nack_code {
@@ -138,6 +159,7 @@ enum uet_nack_code {
 	UET_NACK_CLOSING_IN_ERR = 0x11,
 	UET_NACK_PKT_NOT_RCVD = 0x12,
 	UET_NACK_INVALID_SYN = 0x15,
+	UET_NACK_RCVD_SES_PROCG = 0x18,
 	UET_NACK_PDC_MODE_MISMATCH = 0x16,
 	UET_NACK_UNEXP_EVENT = 0x19,
 };
@@ -293,7 +315,9 @@ static inline void uet_hdr_size_checks(void)
 	BUILD_BUG_ON(sizeof(struct uet_pds_req) != 12);
 	BUILD_BUG_ON(sizeof(struct uet_pds_ack) != 12);
 	BUILD_BUG_ON(sizeof(struct uet_pds_ack_cc) != 32);
+	BUILD_BUG_ON(sizeof(struct uet_pds_ack_ccx) != 40);
 	BUILD_BUG_ON(sizeof(struct uet_pds_nack) != 16);
+	BUILD_BUG_ON(sizeof(struct uet_pds_nack_ccx) != 32);
 	BUILD_BUG_ON(sizeof(struct uet_pds_cp) != 16);
 	BUILD_BUG_ON(sizeof(struct uet_pds_uud) != 4);
 	BUILD_BUG_ON(sizeof(struct uet_ses_std) != 44);

@@ -6,11 +6,14 @@
  * destination IP) and shared by every QP sending along it.  It starts at
  * a random PSN and sends with SYN (the 12-bit PSN offset in place of the
  * peer's PDC id) until the first ACK names the target PDC: 0-RTT.  The
- * target delivers ROD packets in PSN order, NACKs gaps (ROD_OOO) so the
- * initiator goes back to the first unacknowledged PSN, and answers every
- * message's last packet with its SES response in an ACK.  It keeps those
- * responses until the initiator's CLEAR_PSN passes them, so a lost ACK
- * is answered again when the initiator asks (ACK_REQ) or retransmits.
+ * target delivers ROD packets to SES in PSN order: one that arrives
+ * ahead of its turn waits (within the 128-PSN window) and is reported in
+ * the SACK bitmap of an ACK_CC, so the initiator sends again only what
+ * is missing.  Every message's last packet is answered with its SES
+ * response in an ACK.  The target keeps those responses until the
+ * initiator's CLEAR_PSN (in its requests, or a CLEAR control packet when
+ * it has none) passes them, so a lost ACK is answered again when the
+ * initiator asks (ACK_REQ) or retransmits.
  *
  * Locking: pdc->lock (BH) protects a PDC.  The send engine takes it
  * under a QP's sq.lock; the receive path takes QP locks under it but
@@ -82,10 +85,15 @@ static void uet_pdc_free_pkts(struct uet_pdc *pdc)
 {
 	struct uet_tx_pkt *pkt, *tmp;
 
+	unsigned int i;
+
 	list_for_each_entry_safe(pkt, tmp, &pdc->unacked, node) {
 		kfree_skb(pkt->skb);
 		kfree(pkt);
 	}
+	for (i = 0; i < UET_WINDOW; i++)
+		kfree_skb(pdc->held[i]);
+	atomic_sub(pdc->nheld, &pdc->udev->pdc_held);
 }
 
 /* The last user let go: the receive path may still look at it (RCU). */
@@ -132,6 +140,8 @@ static struct uet_pdc *uet_pdc_alloc(struct uet_dev *udev, bool target,
 	pdc->next_psn = pdc->start_psn;
 	pdc->cack = pdc->start_psn - 1;
 	pdc->gbn_until = pdc->start_psn;
+	pdc->clear_sent = pdc->start_psn - 1;
+	pdc->window = UET_WINDOW;
 	pdc->rto_ms = UET_RTO_MIN_MS;
 	return pdc;
 }
@@ -246,8 +256,8 @@ static u32 uet_pdc_oldest(struct uet_pdc *pdc)
 
 static bool __uet_pdc_can_send(struct uet_pdc *pdc)
 {
-	u32 limit = pdc->state == UET_PDC_SYN ? min(UET_WINDOW, UET_SYN_MAX) :
-						UET_WINDOW;
+	u32 limit = pdc->state == UET_PDC_SYN ? min(pdc->window, UET_SYN_MAX) :
+						pdc->window;
 
 	return uet_pdc_usable(pdc) &&
 	       pdc->next_psn - uet_pdc_oldest(pdc) < limit;
@@ -396,8 +406,9 @@ static void uet_pdc_send_ack_req(struct uet_pdc *pdc, u32 psn)
 }
 
 /*
- * Go back: send again everything not acknowledged, and ask for the
- * responses that were acknowledged but never arrived.
+ * Go back: send again everything not acknowledged and not held by the
+ * target, and ask for the responses that were acknowledged but never
+ * arrived.
  */
 static void uet_pdc_resend(struct uet_pdc *pdc)
 {
@@ -405,11 +416,14 @@ static void uet_pdc_resend(struct uet_pdc *pdc)
 
 	pdc->gbn_until = pdc->next_psn;
 	list_for_each_entry(pkt, &pdc->unacked, node) {
+		pkt->fast_retx = false;
 		if (pkt->acked) {
 			if (pdc->state == UET_PDC_ESTABLISHED)
 				uet_pdc_send_ack_req(pdc, pkt->psn);
 			continue;
 		}
+		if (pkt->sacked)
+			continue;
 		uet_count(pdc->udev, UET_CNT_RETRANSMITS);
 		uet_pdc_xmit(pdc, pkt, UET_REQ_RETX | UET_REQ_AR);
 	}
@@ -493,6 +507,8 @@ static void uet_pdc_reopen(struct uet_pdc *old)
 		list_for_each_entry_safe(pkt, tmp, &pkts, node) {
 			if (pkt->acked || pkt->close)
 				continue;
+			pkt->sacked = false;
+			pkt->fast_retx = false;
 			pkt->psn = pdc->next_psn++;
 			list_move_tail(&pkt->node, &pdc->unacked);
 		}
@@ -547,11 +563,62 @@ static void uet_pdc_rto(struct timer_list *t)
 	spin_unlock_bh(&pdc->lock);
 }
 
-/* Initiator: an ACK, maybe with the SES response to one of our packets. */
+static unsigned int uet_pds_ack_len(unsigned int type)
+{
+	switch (type) {
+	case UET_PDS_ACK_CC:
+		return sizeof(struct uet_pds_ack_cc);
+	case UET_PDS_ACK_CCX:
+		return sizeof(struct uet_pds_ack_ccx);
+	default:
+		return sizeof(struct uet_pds_ack);
+	}
+}
+
+/*
+ * Initiator: the target holds these packets beyond its cumulative ACK.
+ * They are not sent again; a packet missing below the highest of them
+ * is, once per round of retransmission.
+ */
+static void uet_pdc_sack(struct uet_pdc *pdc, u32 base, u64 bitmap)
+{
+	struct uet_tx_pkt *pkt;
+	u32 top = base;
+	bool any = false;
+	s32 i;
+
+	list_for_each_entry(pkt, &pdc->unacked, node) {
+		i = uet_psn_diff(pkt->psn, base);
+		if (i < 0 || i >= 64 || !(bitmap & BIT_ULL(i)))
+			continue;
+		pkt->sacked = true;
+		top = pkt->psn;
+		any = true;
+	}
+	if (!any)
+		return;
+	list_for_each_entry(pkt, &pdc->unacked, node) {
+		if (uet_psn_diff(pkt->psn, top) >= 0)
+			break;
+		if (pkt->acked || pkt->sacked || pkt->fast_retx || pkt->close)
+			continue;
+		pkt->fast_retx = true;
+		uet_count(pdc->udev, UET_CNT_RETRANSMITS);
+		uet_pdc_xmit(pdc, pkt, UET_REQ_RETX | UET_REQ_AR);
+	}
+}
+
+/*
+ * Initiator: an ACK, maybe with the SES response to one of our packets;
+ * ACK_CC and ACK_CCX also carry the target's window and SACK bitmap.
+ */
 static void uet_pdc_rcv_ack(struct uet_pdc *pdc, struct sk_buff *skb,
 			    const struct uet_rx_info *info)
 {
 	const struct uet_pds_ack *ack = (const struct uet_pds_ack *)skb->data;
+	/* ACK_CCX starts as ACK_CC does. */
+	const struct uet_pds_ack_cc *cc = (const void *)skb->data;
+	unsigned int type = uet_pds_type(ack->prologue);
 	unsigned int next = uet_pds_next(ack->prologue);
 	struct uet_dev *udev = pdc->udev;
 	struct uet_tx_done done = {};
@@ -563,8 +630,7 @@ static void uet_pdc_rcv_ack(struct uet_pdc *pdc, struct sk_buff *skb,
 	u8 rc = 0;
 
 	/* uet_pds_hdr_len() checked that the response and its data fit. */
-	__skb_pull(skb, uet_pds_type(ack->prologue) == UET_PDS_ACK_CC ?
-			sizeof(struct uet_pds_ack_cc) : sizeof(*ack));
+	__skb_pull(skb, uet_pds_ack_len(type));
 	if (next == UET_SES_RSP) {
 		const struct uet_ses_rsp *r = (const void *)skb->data;
 
@@ -621,6 +687,13 @@ static void uet_pdc_rcv_ack(struct uet_pdc *pdc, struct sk_buff *skb,
 		kfree_skb(pkt->skb);
 		kfree(pkt);
 	}
+	if (type != UET_PDS_ACK) {
+		/* mpr counts 128-PSN units; we never send more than ours. */
+		pdc->window = min_t(u32, UET_WINDOW,
+				    max_t(u32, cc->mpr, 1) * UET_MPR_UNIT);
+		uet_pdc_sack(pdc, cack + (s16)be16_to_cpu(cc->sack_psn_offset),
+			     be64_to_cpu(cc->sack_bitmap));
+	}
 	if (progress) {
 		/* Progress ends the back-off. */
 		pdc->retries = 0;
@@ -668,7 +741,7 @@ static bool uet_nack_is_fatal(u8 code)
 	}
 }
 
-/* Initiator: a NACK for one of our PSNs. */
+/* Initiator: a NACK (or NACK_CCX) for one of our PSNs. */
 static void uet_pdc_rcv_nack(struct uet_pdc *pdc, struct sk_buff *skb)
 {
 	const struct uet_pds_nack *nack = (const void *)skb->data;
@@ -684,6 +757,11 @@ static void uet_pdc_rcv_nack(struct uet_pdc *pdc, struct sk_buff *skb)
 		return;
 	}
 	uet_count(udev, UET_CNT_RX_NACKS);
+	/* Received, the response is on its way: the RTO covers the rest. */
+	if (nack->code == UET_NACK_RCVD_SES_PROCG) {
+		spin_unlock_bh(&pdc->lock);
+		return;
+	}
 	if (uet_nack_is_fatal(nack->code)) {
 		bool reopen = nack->code == UET_NACK_INV_DPDCID &&
 			      pdc->state == UET_PDC_ESTABLISHED;
@@ -735,10 +813,29 @@ static void uet_pdc_put_rsp_data(struct uet_pdc *pdc, struct sk_buff *skb,
 	r->modified_length = cpu_to_be32(len);
 }
 
+/* Target: the requests held beyond exp_psn, bit i for exp_psn + i. */
+static u64 uet_pdc_sack_bitmap(const struct uet_pdc *pdc)
+{
+	u64 bitmap = 0;
+	unsigned int i;
+
+	for (i = 0; i < 64; i++)
+		if (pdc->held[(pdc->exp_psn + i) % UET_WINDOW])
+			bitmap |= BIT_ULL(i);
+	return bitmap;
+}
+
+/*
+ * Target: an ACK of everything before exp_psn.  While requests are held
+ * beyond it, an ACK_CC that also says which (SACK, from exp_psn on) and
+ * what window we take (mpr); our congestion state is empty (NSCC, 0).
+ */
 static struct sk_buff *uet_pdc_alloc_ack(struct uet_pdc *pdc, u32 psn,
 					 const struct uet_rsp_slot *slot)
 {
 	unsigned int next = UET_SES_NONE, len = 0;
+	unsigned int hlen = pdc->nheld ? sizeof(struct uet_pds_ack_cc) :
+					 sizeof(struct uet_pds_ack);
 	struct uet_pds_ack *ack;
 	struct sk_buff *skb;
 
@@ -750,15 +847,23 @@ static struct sk_buff *uet_pdc_alloc_ack(struct uet_pdc *pdc, u32 psn,
 		len = sizeof(struct uet_ses_rsp_data) +
 		      be32_to_cpu(slot->rsp.modified_length);
 	}
-	skb = uet_udp_alloc_skb(pdc->udev, sizeof(*ack) + len, GFP_ATOMIC);
+	skb = uet_udp_alloc_skb(pdc->udev, hlen + len, GFP_ATOMIC);
 	if (!skb)
 		return NULL;
-	ack = skb_put_zero(skb, sizeof(*ack));
-	ack->prologue = uet_prologue(UET_PDS_ACK, next, 0);
+	ack = skb_put_zero(skb, hlen);
+	ack->prologue = uet_prologue(pdc->nheld ? UET_PDS_ACK_CC : UET_PDS_ACK,
+				     next, 0);
 	ack->ack_psn_offset = cpu_to_be16((s16)(psn - (pdc->exp_psn - 1)));
 	ack->cack_psn = cpu_to_be32(pdc->exp_psn - 1);
 	ack->spdcid = cpu_to_be16(pdc->lpdcid);
 	ack->dpdcid = cpu_to_be16(pdc->rpdcid);
+	if (pdc->nheld) {
+		struct uet_pds_ack_cc *cc = (struct uet_pds_ack_cc *)ack;
+
+		cc->mpr = UET_WINDOW / UET_MPR_UNIT;
+		cc->sack_psn_offset = cpu_to_be16(1);
+		cc->sack_bitmap = cpu_to_be64(uet_pdc_sack_bitmap(pdc));
+	}
 	if (next == UET_SES_RSP)
 		skb_put_data(skb, &slot->rsp, sizeof(slot->rsp));
 	else if (next == UET_SES_RSP_DATA)
@@ -766,15 +871,20 @@ static struct sk_buff *uet_pdc_alloc_ack(struct uet_pdc *pdc, u32 psn,
 	return skb;
 }
 
-/* Target: acknowledge up to exp_psn - 1, carrying @psn's response if any. */
+/*
+ * Target: acknowledge up to exp_psn - 1, carrying @psn's response if it
+ * is kept and the initiator has not cleared it.
+ */
 static void uet_pdc_send_ack(struct uet_pdc *pdc, u32 psn,
 			     const struct uet_rx_info *info)
 {
 	struct uet_rsp_slot *slot = &pdc->rsp[psn % UET_RSP_SLOTS];
 	struct sk_buff *skb;
 
-	skb = uet_pdc_alloc_ack(pdc, psn, slot->valid && slot->psn == psn ?
-					  slot : NULL);
+	if (!slot->valid || slot->psn != psn ||
+	    uet_psn_diff(psn, pdc->clear_psn) <= 0)
+		slot = NULL;
+	skb = uet_pdc_alloc_ack(pdc, psn, slot);
 	if (!skb) {
 		uet_count(pdc->udev, UET_CNT_TX_ERRORS);
 		return;
@@ -887,16 +997,81 @@ check_mode:
 	return pdc;
 }
 
-/* Target: a ROD request, delivered to SES in PSN order. */
-static void uet_pdc_rcv_req(struct uet_dev *udev, struct sk_buff *skb,
+/*
+ * Target: hand the request at exp_psn (@skb at its PDS header) to SES.
+ * Return: whether it must be acknowledged at once.
+ */
+static bool uet_pdc_deliver(struct uet_pdc *pdc, struct sk_buff *skb,
 			    const struct uet_rx_info *info)
 {
 	const struct uet_pds_req *req = (const struct uet_pds_req *)skb->data;
 	unsigned int flags = uet_pds_flags(req->prologue);
 	u32 psn = be32_to_cpu(req->psn);
 	struct uet_rsp_slot *slot;
-	struct uet_pdc *pdc;
 	u32 clear;
+
+	/* CLEAR_PSN only moves forward and never past what we received. */
+	clear = psn + (s16)be16_to_cpu(req->clear_psn_offset);
+	if (uet_psn_diff(clear, pdc->clear_psn) > 0 &&
+	    uet_psn_diff(clear, psn) < 0)
+		pdc->clear_psn = clear;
+
+	__skb_pull(skb, sizeof(*req));
+	pdc->exp_psn++;
+	pdc->ack_bytes += max_t(u32, skb->len, UET_ACK_GEN_MIN_ADD);
+	slot = &pdc->rsp[psn % UET_RSP_SLOTS];
+	slot->valid = uet_ses_rcv(pdc->udev, skb, info, slot);
+	slot->psn = psn;
+	return slot->valid || flags & (UET_REQ_AR | UET_REQ_SYN | UET_REQ_RETX) ||
+	       pdc->ack_bytes >= UET_ACK_GEN_TRIGGER;
+}
+
+/*
+ * Target: keep a request that came ahead of exp_psn until the gap fills,
+ * and tell the initiator at once (ACK_CC with the SACK bitmap).
+ */
+static void uet_pdc_hold(struct uet_pdc *pdc, struct sk_buff *skb, u32 psn,
+			 unsigned int flags, const struct uet_rx_info *info)
+{
+	struct sk_buff **held = &pdc->held[psn % UET_WINDOW];
+
+	if (*held) {
+		uet_count(pdc->udev, UET_CNT_DUPLICATES);
+		uet_count(pdc->udev, UET_CNT_RX_DROP_DUPLICATE);
+		if (flags & (UET_REQ_RETX | UET_REQ_AR))
+			uet_pdc_send_ack(pdc, psn, info);
+		return;
+	}
+	if (atomic_inc_return(&pdc->udev->pdc_held) > UET_HELD_MAX) {
+		atomic_dec(&pdc->udev->pdc_held);
+		uet_count(pdc->udev, UET_CNT_RX_DROP_NO_MEM);
+		uet_pds_send_nack(pdc->udev, info, UET_NACK_NO_PKT_BUFFER, psn,
+				  pdc->lpdcid, pdc->rpdcid, pdc->exp_psn);
+		return;
+	}
+	BUILD_BUG_ON(sizeof(*info) > sizeof_field(struct sk_buff, cb));
+	memcpy(skb->cb, info, sizeof(*info));
+	*held = skb_get(skb);
+	pdc->nheld++;
+	uet_count(pdc->udev, UET_CNT_RX_OOO_HELD);
+	uet_pdc_send_ack(pdc, psn, info);
+}
+
+/*
+ * Target: a ROD request.  SES sees requests in PSN order: one that comes
+ * ahead of its turn waits in pdc->held, and goes with those before it.
+ */
+static void uet_pdc_rcv_req(struct uet_dev *udev, struct sk_buff *skb,
+			    const struct uet_rx_info *info)
+{
+	const struct uet_pds_req *req = (const struct uet_pds_req *)skb->data;
+	unsigned int flags = uet_pds_flags(req->prologue);
+	u32 psn = be32_to_cpu(req->psn);
+	DECLARE_BITMAP(ack, UET_WINDOW);
+	struct uet_rx_info held_info;
+	unsigned int i, n;
+	struct sk_buff *held;
+	struct uet_pdc *pdc;
 	s32 d;
 
 	pdc = uet_pdc_target(udev, req, info);
@@ -928,27 +1103,31 @@ static void uet_pdc_rcv_req(struct uet_dev *udev, struct sk_buff *skb,
 		goto out_unlock;
 	}
 	if (d > 0) {
-		uet_count(udev, UET_CNT_RX_DROP_OUT_OF_ORDER);
-		uet_pds_send_nack(udev, info, UET_NACK_ROD_OOO, psn,
-				  pdc->lpdcid, pdc->rpdcid, pdc->exp_psn);
+		uet_pdc_hold(pdc, skb, psn, flags, info);
 		goto out_unlock;
 	}
 
-	/* CLEAR_PSN only moves forward and never past what we received. */
-	clear = psn + (s16)be16_to_cpu(req->clear_psn_offset);
-	if (uet_psn_diff(clear, pdc->clear_psn) > 0 &&
-	    uet_psn_diff(clear, psn) < 0)
-		pdc->clear_psn = clear;
-
-	__skb_pull(skb, sizeof(*req));
-	pdc->exp_psn++;
-	pdc->ack_bytes += max_t(u32, skb->len, UET_ACK_GEN_MIN_ADD);
-	slot = &pdc->rsp[psn % UET_RSP_SLOTS];
-	slot->valid = uet_ses_rcv(udev, skb, info, slot);
-	slot->psn = psn;
-	if (slot->valid || flags & (UET_REQ_AR | UET_REQ_SYN | UET_REQ_RETX) ||
-	    pdc->ack_bytes >= UET_ACK_GEN_TRIGGER)
-		uet_pdc_send_ack(pdc, psn, info);
+	/*
+	 * The gap is filled: what waited behind it goes now.  The ACKs
+	 * (one per response, and one for the last) go once it all went,
+	 * so none of them claims a PSN held that is delivered already.
+	 */
+	bitmap_zero(ack, UET_WINDOW);
+	if (uet_pdc_deliver(pdc, skb, info))
+		__set_bit(0, ack);
+	for (n = 1; (held = pdc->held[pdc->exp_psn % UET_WINDOW]); n++) {
+		pdc->held[pdc->exp_psn % UET_WINDOW] = NULL;
+		pdc->nheld--;
+		atomic_dec(&pdc->udev->pdc_held);
+		memcpy(&held_info, held->cb, sizeof(held_info));
+		if (uet_pdc_deliver(pdc, held, &held_info))
+			__set_bit(n, ack);
+		consume_skb(held);
+	}
+	if (n > 1)
+		__set_bit(n - 1, ack);
+	for_each_set_bit(i, ack, n)
+		uet_pdc_send_ack(pdc, psn + i, info);
 out_unlock:
 	spin_unlock_bh(&pdc->lock);
 }
@@ -957,13 +1136,34 @@ out_unlock:
 static void uet_pdc_rcv_ack_req(struct uet_pdc *pdc, u32 psn,
 				const struct uet_rx_info *info)
 {
+	s32 d;
+
 	spin_lock_bh(&pdc->lock);
-	if (uet_psn_diff(psn, pdc->exp_psn) < 0 &&
-	    uet_psn_diff(psn, pdc->exp_psn - UET_RSP_SLOTS) >= 0)
+	d = uet_psn_diff(psn, pdc->exp_psn);
+	if (d < 0 && d >= -UET_RSP_SLOTS)
 		uet_pdc_send_ack(pdc, psn, info);
+	else if (d > 0 && d < UET_WINDOW && pdc->held[psn % UET_WINDOW])
+		/* Held for its turn: no response yet. */
+		uet_pds_send_nack(pdc->udev, info, UET_NACK_RCVD_SES_PROCG,
+				  psn, pdc->lpdcid, pdc->rpdcid, pdc->exp_psn);
 	else
 		uet_pds_send_nack(pdc->udev, info, UET_NACK_PKT_NOT_RCVD, psn,
 				  pdc->lpdcid, pdc->rpdcid, pdc->exp_psn);
+	spin_unlock_bh(&pdc->lock);
+}
+
+/*
+ * Target: a CLEAR control packet, the initiator's CLEAR_PSN when it has
+ * no request to carry it: responses up to it are no longer kept for it.
+ */
+static void uet_pdc_rcv_clear(struct uet_pdc *pdc, u32 clear)
+{
+	spin_lock_bh(&pdc->lock);
+	if (uet_psn_diff(clear, pdc->clear_psn) > 0 &&
+	    uet_psn_diff(clear, pdc->exp_psn) < 0)
+		pdc->clear_psn = clear;
+	else
+		uet_count(pdc->udev, UET_CNT_RX_DROP_STALE);
 	spin_unlock_bh(&pdc->lock);
 }
 
@@ -1029,7 +1229,8 @@ static void uet_pdc_rcv_cp(struct uet_dev *udev, struct sk_buff *skb,
 	u32 psn = be32_to_cpu(cp->psn);
 
 	uet_count(udev, UET_CNT_RX_CPS);
-	if ((type != UET_CP_ACK_REQ && type != UET_CP_CLOSE) ||
+	if ((type != UET_CP_ACK_REQ && type != UET_CP_CLOSE &&
+	     type != UET_CP_CLEAR) ||
 	    uet_pds_flags(cp->prologue) & UET_CP_SYN) {
 		uet_count(udev, UET_CNT_RX_DROP_UNSUPPORTED);
 		return;
@@ -1048,6 +1249,8 @@ static void uet_pdc_rcv_cp(struct uet_dev *udev, struct sk_buff *skb,
 	}
 	if (type == UET_CP_ACK_REQ)
 		uet_pdc_rcv_ack_req(pdc, psn, info);
+	else if (type == UET_CP_CLEAR)
+		uet_pdc_rcv_clear(pdc, be32_to_cpu(cp->payload));
 	else
 		uet_pdc_rcv_close(pdc, psn, info);
 }
@@ -1090,9 +1293,8 @@ static int uet_pds_hdr_len(struct uet_dev *udev, const struct sk_buff *skb)
 		return sizeof(struct uet_pds_uud) + sizeof(struct uet_ses_std);
 	case UET_PDS_ACK:
 	case UET_PDS_ACK_CC:
-		len = uet_pds_type(prologue) == UET_PDS_ACK ?
-		      sizeof(struct uet_pds_ack) :
-		      sizeof(struct uet_pds_ack_cc);
+	case UET_PDS_ACK_CCX:
+		len = uet_pds_ack_len(uet_pds_type(prologue));
 		if (next == UET_SES_NONE)
 			return len;
 		if (next == UET_SES_RSP)
@@ -1104,14 +1306,14 @@ static int uet_pds_hdr_len(struct uet_dev *udev, const struct sk_buff *skb)
 		break;
 	case UET_PDS_NACK:
 		return sizeof(struct uet_pds_nack);
+	case UET_PDS_NACK_CCX:
+		return sizeof(struct uet_pds_nack_ccx);
 	case UET_PDS_CP:
 		return sizeof(struct uet_pds_cp);
 	case UET_PDS_TSS:
 	case UET_PDS_RUD_REQ:
 	case UET_PDS_RUDI_REQ:
 	case UET_PDS_RUDI_RESP:
-	case UET_PDS_ACK_CCX:
-	case UET_PDS_NACK_CCX:
 	case UET_PDS_RUD_CC_REQ:
 	case UET_PDS_ROD_CC_REQ:
 		goto unsupported;
@@ -1166,6 +1368,7 @@ void uet_pds_rcv(struct uet_dev *udev, struct sk_buff *skb,
 		break;
 	case UET_PDS_ACK:
 	case UET_PDS_ACK_CC:
+	case UET_PDS_ACK_CCX:
 		pdc = uet_pdc_by_id(udev, be16_to_cpu(((struct uet_pds_ack *)
 						       skb->data)->dpdcid),
 				    false, info);
@@ -1173,6 +1376,7 @@ void uet_pds_rcv(struct uet_dev *udev, struct sk_buff *skb,
 			uet_pdc_rcv_ack(pdc, skb, info);
 		break;
 	case UET_PDS_NACK:
+	case UET_PDS_NACK_CCX:
 		pdc = uet_pdc_by_id(udev, be16_to_cpu(((struct uet_pds_nack *)
 						       skb->data)->dpdcid),
 				    false, info);
@@ -1217,11 +1421,39 @@ static void uet_pdc_send_close(struct uet_pdc *pdc)
 }
 
 /*
- * Idle PDCs: an initiator PDC that no QP holds and that carried nothing
- * for pdc_idle_ms is closed with CLOSE; one that never got established
- * is simply dropped.  A target PDC goes when its initiator closes it: a
- * silent one may belong to an idle QP, and dropping it would fail that
- * QP's next message.
+ * Initiator: with nothing in flight, CLEAR_PSN rides on no request; a
+ * CLEAR control packet (PSN 0, not acknowledged) carries it instead, so
+ * the target stops keeping responses we have.
+ */
+static void uet_pdc_send_clear(struct uet_pdc *pdc)
+{
+	struct uet_pds_cp *cp;
+	struct sk_buff *skb;
+
+	skb = uet_udp_alloc_skb(pdc->udev, sizeof(*cp), GFP_ATOMIC);
+	if (!skb) {
+		uet_count(pdc->udev, UET_CNT_TX_ERRORS);
+		return;
+	}
+	cp = skb_put_zero(skb, sizeof(*cp));
+	cp->prologue = uet_prologue(UET_PDS_CP, UET_CP_CLEAR,
+				    pdc->mode == UET_PDS_ROD_REQ ?
+				    UET_CP_ISROD : 0);
+	cp->spdcid = cpu_to_be16(pdc->lpdcid);
+	cp->dpdcid = cpu_to_be16(pdc->rpdcid);
+	cp->payload = cpu_to_be32(pdc->next_psn - 1);
+	pdc->clear_sent = pdc->next_psn - 1;
+	uet_pdc_send_ctl(pdc, skb, &pdc->path.daddr, pdc->sport,
+			 UET_CNT_TX_CPS);
+}
+
+/*
+ * Idle PDCs: an established initiator PDC with nothing in flight sends
+ * its CLEAR_PSN if the target has not heard it yet.  One that no QP
+ * holds and that carried nothing for pdc_idle_ms is closed with CLOSE;
+ * one that never got established is simply dropped.  A target PDC goes
+ * when its initiator closes it: a silent one may belong to an idle QP,
+ * and dropping it would fail that QP's next message.
  */
 static void uet_pdc_gc(struct work_struct *work)
 {
@@ -1236,6 +1468,10 @@ static void uet_pdc_gc(struct work_struct *work)
 	xa_for_each(&udev->pdcs, id, pdc) {
 		drop = false;
 		spin_lock_bh(&pdc->lock);
+		if (!pdc->target && pdc->state == UET_PDC_ESTABLISHED &&
+		    list_empty(&pdc->unacked) &&
+		    pdc->clear_sent != pdc->next_psn - 1)
+			uet_pdc_send_clear(pdc);
 		if (!pdc->target &&
 		    time_after(jiffies, pdc->last_used + idle) &&
 		    list_empty(&pdc->unacked) &&

@@ -14,6 +14,11 @@
 
 /* Receive window (MPR) we advertise and honour, in PSNs. */
 #define UET_WINDOW		UET_MPR_UNIT
+/*
+ * Requests all target PDCs of a device may hold for their turn: what a
+ * peer can make us keep, however many PDCs its SYNs open.
+ */
+#define UET_HELD_MAX		4096
 /* Responses a target keeps for replay, indexed by PSN. */
 #define UET_RSP_SLOTS		UET_WINDOW
 /* An ACK is due after this many bytes; each packet counts at least 1 KiB. */
@@ -103,6 +108,8 @@ struct uet_pdc {
 	unsigned int rto_ms;		/* current, with back-off */
 	unsigned int retries;		/* RTO expiries without progress */
 	u32 gbn_until;			/* NACKs for older PSNs are handled */
+	u32 window;			/* PSNs in flight the peer takes (MPR) */
+	u32 clear_sent;			/* CLEAR_PSN the target last heard */
 	bool stalled;			/* a sender waits for the window */
 
 	/* target */
@@ -110,6 +117,14 @@ struct uet_pdc {
 	u32 clear_psn;			/* initiator has every response to it */
 	u32 ack_bytes;			/* since the last ACK */
 	struct uet_rsp_slot rsp[UET_RSP_SLOTS];
+	/*
+	 * Requests that came ahead of exp_psn, by PSN: delivered once the
+	 * gap before them fills, and reported in the ACK_CC SACK bitmap so
+	 * the initiator only sends the missing ones again.  Each skb starts
+	 * at its PDS header; its uet_rx_info is in skb->cb.
+	 */
+	struct sk_buff *held[UET_WINDOW];
+	unsigned int nheld;
 };
 
 /*
@@ -128,6 +143,8 @@ struct uet_tx_pkt {
 					 */
 	u32 off;			/* READ: where its data goes */
 	bool acked;			/* covered by a cumulative ACK */
+	bool sacked;			/* held by the target (SACK) */
+	bool fast_retx;			/* sent again for a SACK gap */
 	bool responded;			/* its response was applied */
 	bool close;			/* the CLOSE control packet */
 	u8 retry_cnt;			/* the QP's limit on RTO expiries */

@@ -24,6 +24,7 @@ static const struct rdma_stat_desc uet_counter_descs[] = {
 	[UET_CNT_PDC_OPENED].name = "pdc_opened",
 	[UET_CNT_PDC_CLOSED].name = "pdc_closed",
 	[UET_CNT_TX_ERRORS].name = "tx_errors",
+	[UET_CNT_RX_OOO_HELD].name = "rx_ooo_held",
 	[UET_CNT_RX_DROP_SHORT].name = "rx_drop_short",
 	[UET_CNT_RX_DROP_BAD_HDR].name = "rx_drop_bad_hdr",
 	[UET_CNT_RX_DROP_UNSUPPORTED].name = "rx_drop_unsupported",

@@ -101,6 +101,8 @@ NACK_PSN_OOR_WINDOW = 0x0b
 NACK_ROD_OOO = 0x0d
 NACK_INVALID_SYN = 0x15
 NACK_PKT_NOT_RCVD = 0x12
+NACK_RCVD_SES_PROCG = 0x18
+NACK_NO_PKT_BUFFER = 0x07
 
 # SES request opcodes and flags.
 SES_NO_OP = 0x00
@@ -131,7 +133,9 @@ DEFAULT_JOB = 0
 PDS_REQ_LEN = 12
 PDS_ACK_LEN = 12
 PDS_ACK_CC_LEN = 32
+PDS_ACK_CCX_LEN = 40
 PDS_NACK_LEN = 16
+PDS_NACK_CCX_LEN = 32
 PDS_CP_LEN = 16
 PDS_UUD_LEN = 4
 SES_STD_LEN = 44
@@ -522,8 +526,9 @@ def pds_ack(cack, spdcid, dpdcid, ack_off=0, flags=0, nxt=SES_NONE,
                        cack & 0xffffffff, spdcid & 0xffff, dpdcid & 0xffff)
 
 
-def pds_nack(code, psn, spdcid, dpdcid, payload=0, flags=0):
-    return struct.pack(">HBBIHHI", prologue(PDS_NACK, SES_NONE, flags), code,
+def pds_nack(code, psn, spdcid, dpdcid, payload=0, flags=0, ptype=PDS_NACK):
+    """NACK, 16 bytes; a NACK_CCX (@ptype) needs its 16 more after it."""
+    return struct.pack(">HBBIHHI", prologue(ptype, SES_NONE, flags), code,
                        0, psn & 0xffffffff, spdcid & 0xffff, dpdcid & 0xffff,
                        payload)
 
@@ -594,24 +599,26 @@ def parse_uet(b):
             return r
         r["reserved"] = struct.unpack_from(">H", b, 2)[0]
         r["hlen"] = PDS_UUD_LEN
-    elif t in (PDS_ACK, PDS_ACK_CC):
-        base = PDS_ACK_LEN if t == PDS_ACK else PDS_ACK_CC_LEN
+    elif t in (PDS_ACK, PDS_ACK_CC, PDS_ACK_CCX):
+        base = {PDS_ACK: PDS_ACK_LEN, PDS_ACK_CC: PDS_ACK_CC_LEN,
+                PDS_ACK_CCX: PDS_ACK_CCX_LEN}[t]
         if len(b) < base:
             r["error"] = "ACK shorter than %d bytes" % base
             return r
         (_, r["ack_off"], r["cack"], r["spdcid"],
          r["dpdcid"]) = struct.unpack_from(">HhIHH", b)
-        if t == PDS_ACK_CC:
+        if t != PDS_ACK:
             (r["cc_type_flags"], r["mpr"], r["sack_off"], r["sack_bitmap"],
              r["cc_state"]) = struct.unpack_from(">BBhQQ", b, 12)
         r["hlen"] = base
-    elif t == PDS_NACK:
-        if len(b) < PDS_NACK_LEN:
-            r["error"] = "NACK shorter than 16 bytes"
+    elif t in (PDS_NACK, PDS_NACK_CCX):
+        base = PDS_NACK_LEN if t == PDS_NACK else PDS_NACK_CCX_LEN
+        if len(b) < base:
+            r["error"] = "NACK shorter than %d bytes" % base
             return r
         (_, r["code"], r["vendor"], r["psn"], r["spdcid"], r["dpdcid"],
          r["payload"]) = struct.unpack_from(">HBBIHHI", b)
-        r["hlen"] = PDS_NACK_LEN
+        r["hlen"] = base
     elif t == PDS_CP:
         if len(b) < PDS_CP_LEN:
             r["error"] = "CP shorter than 16 bytes"

@@ -175,12 +175,12 @@ def analyse(pcap, phases):
     for p in pkts:
         u = p["uet"]
         if u.get("type") not in (W.PDS_ROD_REQ, W.PDS_UUD_REQ, W.PDS_ACK,
-                                 W.PDS_NACK, W.PDS_CP):
+                                 W.PDS_ACK_CC, W.PDS_NACK, W.PDS_CP):
             e("PDS type %s: %s" % (u.get("type"), pkt_str(p)))
         elif "error" in u:
             e("%s: %s" % (u["error"], pkt_str(p)))
-    e.report("PDS types are ROD_REQ, UUD_REQ, ACK, NACK or CP only, each "
-             "long enough for its headers")
+    e.report("PDS types are ROD_REQ, UUD_REQ, ACK, ACK_CC, NACK or CP "
+             "only, each long enough for its headers")
 
     # Group by initiator PDC.
     pdcs = {}
@@ -255,14 +255,19 @@ def analyse(pcap, phases):
                   pkt_str(p))
             if (p["uet"]["psn"] - start) & 0xffffffff > 0xfff:
                 e("SYN beyond 4096 PSNs from start: " + pkt_str(p))
+        ph0 = first["phase"]
+        # Under loss the first packet B sent may be lost before capture,
+        # and the target's ACK_CC for those behind it establish the PDC:
+        # then the start PSN goes again without SYN.
+        lost_first = ph0 is not None and ph0.lossy and \
+            first["src"] == topo.ipb
         if not any(p["uet"]["psn"] == start and
-                   p["uet"]["dpdcid"] == 0 for p in syn):
+                   (p["uet"]["dpdcid"] == 0 or
+                    (lost_first and not p["uet"]["flags"] & W.REQ_SYN))
+                   for p in pdc.reqs):
             e("PDC %s/%d: no SYN request at the start PSN with offset 0" %
               (pdc.src, pdc.spdcid))
-        ph0 = first["phase"]
-        # Under loss the first packet B sent may be lost before capture.
-        if (ph0 is None or not ph0.lossy or first["src"] == topo.ipa) and \
-                first["uet"]["dpdcid"] != 0:
+        if not lost_first and first["uet"]["dpdcid"] != 0:
             e("first request of PDC %s/%d: psn_offset %d, not 0" %
               (pdc.src, pdc.spdcid, pdc.reqs[0]["uet"]["dpdcid"]))
         # Established: the ACKs name the target PDC; no SYN any more.
@@ -292,8 +297,13 @@ def analyse(pcap, phases):
             if c["uet"]["dpdcid"] != tid:
                 e2("control packet dpdcid %d, target PDC %d: %s" %
                    (c["uet"]["dpdcid"], tid, pkt_str(c)))
-        if not seen_plain:
-            e2("PDC %s/%d never carried a request without SYN" %
+        # A burst within the window may all leave before the first ACK
+        # is back; a request sent well after it must not be SYN.
+        acks_i = sorted(a["i"] for a in pdc.acks)
+        late = acks_i[4] if len(acks_i) > 4 else None
+        if not seen_plain and late is not None and \
+                any(p["i"] > late for p in pdc.reqs):
+            e2("PDC %s/%d: requests after 5 ACKs, still SYN" %
                (pdc.src, pdc.spdcid))
     e.report("a new PDC starts with SYN, psn_offset = PSN - start PSN "
              "(12 bits, 0 first)")
@@ -371,8 +381,12 @@ def analyse(pcap, phases):
                                                     pkt_str(p)))
         if u["flags"] & 0x41 or (u["flags"] & W.ACK_REQ_MASK) == 6:
             e("reserved ACK flags: " + pkt_str(p))
-        if u["type"] == W.PDS_ACK_CC and (u["cc_type_flags"] >> 4) > 1:
-            e("ACK_CC cc_type: " + pkt_str(p))
+        # Our SACK starts after CACK; a held PSN is never the next one.
+        if u["type"] == W.PDS_ACK_CC and \
+                (u["cc_type_flags"] or u["mpr"] != 1 or u["cc_state"] or
+                 u["sack_off"] != 1 or u["sack_bitmap"] & 1):
+            e("ACK_CC: NSCC with no state, mpr 1, a SACK bitmap from "
+              "CACK + 1 with the next PSN missing: " + pkt_str(p))
     for pdc in pdcs.values():
         start = starts.get((pdc.src, pdc.spdcid))
         sports = {q["sport"] for q in pdc.reqs}
@@ -405,7 +419,15 @@ def analyse(pcap, phases):
                 e2("cack went back from %#x: %s" % (last_cack, pkt_str(p)))
             last_cack = cack
             apsn = (cack + u["ack_off"]) & 0xffffffff
-            if (apsn - start) & 0xffffffff > (cack - start) & 0xffffffff:
+            # An ACK_CC may be for a PSN held beyond cack: then SACKed.
+            ahead = (apsn - cack - 1) & 0xffffffff
+            if u["type"] == W.PDS_ACK_CC and ahead < 64:
+                if not u["sack_bitmap"] >> ahead & 1 or \
+                        (apsn - start) & 0xffffffff > \
+                        (sent_hi - start) & 0xffffffff:
+                    e2("ACK_CC for PSN %#x beyond cack, not SACKed or "
+                       "never sent: %s" % (apsn, pkt_str(p)))
+            elif (apsn - start) & 0xffffffff > (cack - start) & 0xffffffff:
                 e2("ack_psn %#x outside [start %#x, cack]: %s" %
                    (apsn, start, pkt_str(p)))
             if "rsp" not in u:
@@ -431,11 +453,9 @@ def analyse(pcap, phases):
                     r["modified_length"] != s["request_length"]:
                 e3("modified_length %d, request_length %d: %s" %
                    (r["modified_length"], s["request_length"], pkt_str(p)))
-    ktap.msg("ACK forms seen: %s; ACK_CC: %s" % (
-        forms, "seen" if any(k.startswith("ACK_CC") for k in forms) else
-        "none (not generated by the driver yet)"))
-    e.report("ACK forms: 12 bytes, or 24 with a 12-byte RSP; next_hdr 0 or "
-             "4; no reserved flag")
+    ktap.msg("ACK forms seen: %s" % forms)
+    e.report("ACK forms: 12 bytes (ACK_CC 32), or 24 (44) with a 12-byte "
+             "RSP; next_hdr 0 or 4; no reserved flag")
     e2.report("ACKs: from the target, entropy echoed, ids swapped, "
               "cack and ack_psn within the PSNs sent, cack never goes back")
     e3.report("ACK responses: RESPONSE, rc OK, job 0, message_id and "
@@ -476,18 +496,21 @@ def analyse(pcap, phases):
         for p in cps:
             u = p["uet"]
             if u["len"] != W.PDS_CP_LEN or \
-                    u["ctl"] not in (W.CP_ACK_REQ, W.CP_CLOSE) or \
+                    u["ctl"] not in (W.CP_ACK_REQ, W.CP_CLOSE,
+                                     W.CP_CLEAR) or \
                     u["flags"] & ~(W.CP_ISROD | W.CP_RETX | W.CP_AR) or \
                     not u["flags"] & W.CP_ISROD or u["probe"] or \
                     (u["ctl"] == W.CP_CLOSE and
                      not u["flags"] & W.CP_AR) or \
+                    (u["ctl"] == W.CP_CLEAR and
+                     (u["flags"] & W.CP_AR or u["psn"])) or \
                     (p["src"], u["spdcid"]) not in pdcs:
                 e("control packet: " + pkt_str(p))
         ktap.msg("control packets seen: %s" %
                  {c: sum(1 for p in cps if p["uet"]["ctl"] == c)
                   for c in set(p["uet"]["ctl"] for p in cps)})
-        e.report("control packets: 16-byte ACK_REQ or CLOSE (with AR) with "
-                 "isROD, for an open PDC")
+        e.report("control packets: 16-byte ACK_REQ, CLOSE (with AR) or "
+                 "CLEAR (PSN 0, no AR) with isROD, for an open PDC")
     else:
         ktap.skip("control packet form", "no control packet captured")
 

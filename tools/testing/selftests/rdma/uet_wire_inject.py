@@ -31,6 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 import uet_wire as W  # noqa: E402
 
 K = 20                  # packets per class
+HELD_MAX = 4096         # requests a device's target PDCs hold
+HELD_PDCS = 33          # x 127 held each: past HELD_MAX
 FUZZ = 2000             # random packets, and mutated ones
 SPORT = 45678           # our UDP source port (the entropy)
 FAKE_RC_QPN = 0x0abcde  # the "peer" QPN the RC server is connected to
@@ -42,7 +44,7 @@ IPB2 = "10.201.7.3"     # a second address of B: not the connected peer
 IPA_LO = "10.201.8.1"   # an address of A that is no uet GID
 UD_QKEY = 0x11111111    # ibv_ud_pingpong's Q_Key
 
-NCLASSES = 49
+NCLASSES = 56
 PLAN = NCLASSES + 14
 
 topo = W.Topo()
@@ -234,8 +236,9 @@ def ses_class(desc, bodies, drops, sock=None, rsp_rc=None):
 
 RSVD_TYPES = [0] + list(range(15, 32))
 UNIMPL_TYPES = [W.PDS_TSS, W.PDS_RUD_REQ, W.PDS_RUDI_REQ, W.PDS_RUDI_RESP,
-                W.PDS_ACK_CCX, W.PDS_NACK_CCX, W.PDS_RUD_CC_REQ,
-                W.PDS_ROD_CC_REQ]
+                W.PDS_RUD_CC_REQ, W.PDS_ROD_CC_REQ]
+ACK_LENS = {W.PDS_ACK: W.PDS_ACK_LEN, W.PDS_ACK_CC: W.PDS_ACK_CC_LEN,
+            W.PDS_ACK_CCX: W.PDS_ACK_CCX_LEN}
 
 
 def prefilter(b):
@@ -249,8 +252,8 @@ def prefilter(b):
             return "rx_drop_unsupported"
         need = (W.PDS_REQ_LEN if t == W.PDS_ROD_REQ else W.PDS_UUD_LEN) + \
             W.SES_STD_LEN
-    elif t in (W.PDS_ACK, W.PDS_ACK_CC):
-        base = W.PDS_ACK_LEN if t == W.PDS_ACK else W.PDS_ACK_CC_LEN
+    elif t in ACK_LENS:
+        base = ACK_LENS[t]
         if nx == W.SES_NONE:
             need = base
         elif nx == W.SES_RSP:
@@ -268,6 +271,8 @@ def prefilter(b):
             return "rx_drop_bad_hdr"
     elif t in (W.PDS_NACK, W.PDS_CP):
         need = 16
+    elif t == W.PDS_NACK_CCX:
+        need = W.PDS_NACK_CCX_LEN
     elif t in UNIMPL_TYPES:
         return "rx_drop_unsupported"
     else:
@@ -291,7 +296,11 @@ def may_be_accepted(b, live_qpns):
     pro = (b[0] << 8) | b[1]
     t, nx, fl = pro >> 11, (pro >> 7) & 0xf, pro & 0x7f
     if t == W.PDS_CP:
-        return nx == W.CP_ACK_REQ and not fl & W.CP_SYN
+        return nx in (W.CP_ACK_REQ, W.CP_CLEAR) and not fl & W.CP_SYN
+    # A SYN a little past its start PSN opens a PDC and waits in it.
+    if t == W.PDS_ROD_REQ and fl & W.REQ_SYN and len(b) >= 12 and \
+            0 < (((b[10] << 8) | b[11]) & 0xfff) < 128:
+        return True
     if t in (W.PDS_ROD_REQ, W.PDS_UUD_REQ):
         p = W.parse_uet(b)
         return p.get("ses", {}).get("qpn") in live_qpns
@@ -377,6 +386,44 @@ def start_fake_servers():
     return ok and rc.alive() and ud.alive()
 
 
+def held_budget_class():
+    """
+    SYNs a little past their start PSN open PDCs and wait in them; past
+    the device's budget of held requests (4096) they are dropped
+    (rx_drop_no_mem) and NACKed NO_PKT_BUFFER, not kept.
+    """
+    pk = []
+    for _ in range(HELD_PDCS):
+        sp = new_spdcid()
+        start = rng.randrange(1 << 32)
+        pk += [W.pds_req(start + k, sp, k, flags=W.REQ_SYN) +
+               ses_send(NO_QPN, 7) for k in range(1, 128)]
+    replies()
+    before = W.counters(topo.da)
+    send(pk)
+    after = settle(before, len(pk), 0, 1)
+    rs = replies()
+    d = W.delta(after, before)
+    got = W.drop_delta(after, before)
+    held, nomem = d["rx_ooo_held"], got.get("rx_drop_no_mem", 0)
+    nacks = [r for r in rs if r.get("type") == W.PDS_NACK and
+             r.get("code") == W.NACK_NO_PKT_BUFFER]
+    errs = []
+    if set(got) - {"rx_drop_no_mem"}:
+        errs.append("other drops: %s" % got)
+    if held + nomem != len(pk) or not nomem or held > HELD_MAX:
+        errs.append("%d packets: %d held, %d rx_drop_no_mem" %
+                    (len(pk), held, nomem))
+    if len(nacks) != nomem:
+        errs.append("%d NACKs NO_PKT_BUFFER for %d drops" %
+                    (len(nacks), nomem))
+    c.pdcs_opened += d["pdc_opened"]
+    ktap.msg("held budget: %d held, %d dropped" % (held, nomem))
+    return ktap.result(not errs, "requests held beyond the device's budget: "
+                       "rx_drop_no_mem, NACK NO_PKT_BUFFER, no more kept",
+                       "\n".join(errs))
+
+
 def pds_classes():
     sp = new_spdcid()
     req = W.pds_req(1000, sp, 0, flags=W.REQ_SYN) + ses_send(NO_QPN, 7)
@@ -388,17 +435,23 @@ def pds_classes():
     ack = W.pds_ack(5, 1, sp)
     ackr = W.pds_ack(5, 1, sp, nxt=W.SES_RSP) + bytes(12)
     ackcc = W.pds_ack(5, 1, sp, ptype=W.PDS_ACK_CC) + bytes(20)
-    check_class("ACK under 12 (24 with RSP), ACK_CC under 32 bytes: "
-                "rx_drop_short",
+    ackccx = W.pds_ack(5, 1, sp, ptype=W.PDS_ACK_CCX) + bytes(28)
+    check_class("ACK under 12 (24 with RSP), ACK_CC under 32, ACK_CCX "
+                "under 40 bytes: rx_drop_short",
                 [ack[:n] for n in range(2, 12)] +
                 [ackr[:n] for n in range(12, 24)] +
-                [ackcc[:n] for n in range(2, 32)],
-                {"rx_drop_short": 10 + 12 + 30})
+                [ackcc[:n] for n in range(2, 32)] +
+                [ackccx[:n] for n in range(2, 40)],
+                {"rx_drop_short": 10 + 12 + 30 + 38})
     nack = W.pds_nack(W.NACK_ROD_OOO, 5, 1, sp)
+    nackccx = W.pds_nack(W.NACK_ROD_OOO, 5, 1, sp,
+                         ptype=W.PDS_NACK_CCX) + bytes(16)
     cp = W.pds_cp(W.CP_ACK_REQ, 5, sp, 1)
-    check_class("NACK and CP under 16 bytes: rx_drop_short",
+    check_class("NACK and CP under 16, NACK_CCX under 32 bytes: "
+                "rx_drop_short",
                 [nack[:n] for n in range(2, 16)] +
-                [cp[:n] for n in range(2, 16)], {"rx_drop_short": 28})
+                [cp[:n] for n in range(2, 16)] +
+                [nackccx[:n] for n in range(2, 32)], {"rx_drop_short": 58})
     uud = W.pds_uud() + ses_send(c.ud_qpn, 7, key=UD_QKEY,
                                  op=W.SES_DATAGRAM_SEND)
     check_class("UUD request under 48 bytes: rx_drop_short",
@@ -416,7 +469,7 @@ def pds_classes():
     pk = [W.pds_req(1, sp, 0, ptype=t, flags=W.REQ_SYN) + ses_send(NO_QPN, 7)
           for t in UNIMPL_TYPES for _ in range(3)]
     pk += [bytes([t << 3, 0]) for t in UNIMPL_TYPES]
-    check_class("TSS, RUD, RUDI, ACK_CCX, NACK_CCX, RUD/ROD_CC requests: "
+    check_class("TSS, RUD, RUDI, RUD/ROD_CC requests: "
                 "rx_drop_unsupported", pk, {"rx_drop_unsupported": len(pk)})
     pk = [W.pds_req(1, sp, 0, nxt=n, flags=W.REQ_SYN) + ses_send(NO_QPN, 7)
           for n in range(16) if n != W.SES_REQ_STD]
@@ -436,15 +489,16 @@ def pds_classes():
     check_class("ACK with RSP_DATA whose payload_length is not the "
                 "payload's: rx_drop_bad_len", pk, {"rx_drop_bad_len": K})
     pk = [W.pds_cp(ctl, 5, sp, 1) for ctl in range(16)
-          if ctl not in (W.CP_ACK_REQ, W.CP_CLOSE)]
+          if ctl not in (W.CP_ACK_REQ, W.CP_CLOSE, W.CP_CLEAR)]
     pk += [W.pds_cp(W.CP_ACK_REQ, 5, sp, 1, flags=W.CP_SYN)] * 5
-    # CLOSE is carried: to a PDC nobody knows it is an unknown PDC.
+    # CLOSE and CLEAR are carried: to a PDC nobody knows, unknown PDC.
     close = [W.pds_cp(W.CP_CLOSE, 5, sp, 1)] * 5
+    close += [W.pds_cp(W.CP_CLEAR, 0, sp, 1, payload=5)] * 5
     before = W.counters(topo.da)
-    check_class("CP other than ACK_REQ and CLOSE, ACK_REQ with SYN: "
+    check_class("CP other than ACK_REQ, CLEAR and CLOSE, ACK_REQ with SYN: "
                 "rx_drop_unsupported", pk, {"rx_drop_unsupported": len(pk)})
-    check_class("CLOSE for an unknown PDC: rx_drop_unknown_pdc", close,
-                {"rx_drop_unknown_pdc": len(close)})
+    check_class("CLOSE and CLEAR for an unknown PDC: rx_drop_unknown_pdc",
+                close, {"rx_drop_unknown_pdc": len(close)})
     cps = W.counters(topo.da)["rx_control_pkts"] - before["rx_control_pkts"]
     ktap.result(cps == len(pk) + len(close),
                 "control packets counted in rx_control_pkts",
@@ -465,12 +519,16 @@ def pds_classes():
     pk = [W.pds_ack(5, sp, i) for i in ids[:7]]
     pk += [W.pds_ack(5, sp, i, ptype=W.PDS_ACK_CC) + bytes(20)
            for i in ids[:7]]
+    pk += [W.pds_ack(5, sp, i, ptype=W.PDS_ACK_CCX) + bytes(28)
+           for i in ids[:4]]
     pk += [W.pds_nack(W.NACK_ROD_OOO, 5, sp, i) for i in ids[:6]]
+    pk += [W.pds_nack(W.NACK_ROD_OOO, 5, sp, i, ptype=W.PDS_NACK_CCX) +
+           bytes(16) for i in ids[:4]]
     pk += [W.pds_cp(W.CP_ACK_REQ, 5, sp, i) for i in ids[:6]]
     pk += [W.pds_ack(5, sp, i, nxt=W.SES_RSP) + bytes(12) for i in ids[:3]]
     pk += [W.pds_ack(5, sp, i, nxt=W.SES_RSP_DATA) + W.ses_rsp_data(8) +
            b"d" * 8 for i in ids[:3]]
-    check_class("ACK (+RSP, +RSP_DATA), ACK_CC, NACK and ACK_REQ for "
+    check_class("ACK (+RSP, +RSP_DATA), ACK_CC(X), NACK(_CCX) and ACK_REQ for "
                 "unknown PDC ids: "
                 "rx_drop_unknown_pdc", pk, {"rx_drop_unknown_pdc": len(pk)},
                 extra=lambda rs: "got replies: %s" % rs[:2] if rs else None)
@@ -548,16 +606,6 @@ def pds_classes():
                       lambda r: nack_form(W.NACK_PSN_OOR_WINDOW, sp,
                                           dpdcid=aid)(r) and
                       r["payload"] == exp & 0xffffffff))
-    pk = [W.pds_req(exp + 1 + i * 6, sp, aid) + ses_send(NO_QPN, 7)
-          for i in range(K // 2)]
-    pk += [W.pds_req(start + 2 + i * 7, sp, 2 + i * 7, flags=W.REQ_SYN) +
-           ses_send(NO_QPN, 7) for i in range(K // 2)]
-    check_class("PSN ahead of the expected one (gap): "
-                "rx_drop_out_of_order, NACK ROD_OOO", pk,
-                {"rx_drop_out_of_order": K},
-                nack=(W.NACK_ROD_OOO, K,
-                      lambda r: nack_form(W.NACK_ROD_OOO, sp, dpdcid=aid)(r)
-                      and r["payload"] == exp & 0xffffffff))
     pk = [W.pds_req(start, sp, 0, flags=W.REQ_SYN) +
           ses_send(NO_QPN, 7)] * (K // 2)
     pk += [W.pds_req(start - 5 - i, sp, aid) + ses_send(NO_QPN, 7)
@@ -597,6 +645,72 @@ def pds_classes():
                       lambda r: nack_form(W.NACK_PKT_NOT_RCVD, sp,
                                           dpdcid=aid, psns=set(psns))(r)
                       and r["payload"] == exp & 0xffffffff))
+    # A CLEAR for what we have cleared or never sent is old news.
+    pk = [W.pds_cp(W.CP_CLEAR, 0, sp, aid, flags=W.CP_ISROD,
+                   payload=(start - 1 - i) & 0xffffffff) for i in range(3)]
+    pk += [W.pds_cp(W.CP_CLEAR, 0, sp, aid, flags=W.CP_ISROD,
+                    payload=(exp + i) & 0xffffffff) for i in range(2)]
+    check_class("CLEAR at or before CLEAR_PSN, or past what was received: "
+                "rx_drop_stale, no reply", pk, {"rx_drop_stale": 5},
+                extra=lambda rs: "replies: %s" % rs[:2] if rs else None)
+    pk = [W.pds_cp(W.CP_CLEAR, 0, sp, aid, flags=W.CP_ISROD,
+                   payload=start)]
+    check_class("CLEAR of the PSN received: no drop, no reply", pk, {},
+                extra=lambda rs: "replies: %s" % rs[:2] if rs else None)
+    pk = [W.pds_req(exp - 1, sp, aid, flags=W.REQ_RETX | W.REQ_AR) +
+          ses_send(NO_QPN, 7)] * 5
+
+    def cleared(rs):
+        a = [r for r in rs if r.get("type") == W.PDS_ACK and
+             r.get("dpdcid") == sp and r.get("cack") == start and
+             r.get("next") == W.SES_NONE and r.get("len") == W.PDS_ACK_LEN]
+        return None if len(a) == 5 and len(rs) == 5 else \
+            "expected 5 ACKs without a response, got %s" % rs
+    check_class("retransmitted duplicate after CLEAR: rx_drop_duplicate, "
+                "ACK without the cleared response", pk,
+                {"rx_drop_duplicate": 5}, extra=cleared)
+
+    # Requests ahead of their turn wait for the gap and are SACKed.
+    ahead = [(exp + 1 + i * 6) & 0xffffffff for i in range(K // 2)]
+    pk = [W.pds_req(q, sp, aid) + ses_send(NO_QPN, 7) for q in ahead]
+    ahead2 = [(exp + 3 + i * 6) & 0xffffffff for i in range(K // 2)]
+    pk += [W.pds_req(q, sp, (q - start) & 0xffff, flags=W.REQ_SYN) +
+           ses_send(NO_QPN, 7) for q in ahead2]
+    held_bits = sum(1 << ((q - exp) & 0xffffffff) for q in ahead + ahead2)
+
+    def sacked(rs):
+        a = [r for r in rs if r.get("type") == W.PDS_ACK_CC and
+             r.get("len") == W.PDS_ACK_CC_LEN and
+             r.get("next") == W.SES_NONE and r.get("dpdcid") == sp and
+             r.get("spdcid") == aid and r.get("cack") == start and
+             r.get("sack_off") == 1 and r.get("mpr") == 1 and
+             r.get("cc_type_flags") == 0 and r.get("cc_state") == 0 and
+             r["sack_bitmap"] & ~held_bits == 0]
+        last = max((r["sack_bitmap"] for r in a), default=0)
+        return None if len(a) == K and len(rs) == K and \
+            last == held_bits else \
+            "expected %d ACK_CCs SACKing %#x, got %s" % (K, held_bits, rs)
+    held0 = W.counters(topo.da)["rx_ooo_held"]
+    check_class("PSNs ahead of the expected one (a gap): held "
+                "(rx_ooo_held), no drop, ACK_CC with their SACK bits", pk,
+                {}, extra=sacked)
+    cnt = W.counters(topo.da)["rx_ooo_held"] - held0
+    ktap.result(cnt == K, "held requests counted in rx_ooo_held",
+                "rx_ooo_held +%d, expected +%d" % (cnt, K))
+    pk = [W.pds_req(ahead[0], sp, aid, flags=W.REQ_RETX | W.REQ_AR) +
+          ses_send(NO_QPN, 7)] * 5
+    check_class("retransmitted duplicate of a held PSN: rx_drop_duplicate, "
+                "ACK_CC again", pk, {"rx_drop_duplicate": 5},
+                extra=lambda rs: None if len(rs) == 5 and all(
+                    r.get("type") == W.PDS_ACK_CC and
+                    r["sack_bitmap"] == held_bits for r in rs) else
+                "expected 5 ACK_CCs, got %s" % rs)
+    pk = [W.pds_cp(W.CP_ACK_REQ, ahead[1], sp, aid, flags=W.CP_ISROD)] * 5
+    check_class("ACK_REQ for a held PSN: NACK RCVD_SES_PROCG, no drop", pk,
+                {}, nack=(W.NACK_RCVD_SES_PROCG, 5,
+                          lambda r: nack_form(W.NACK_RCVD_SES_PROCG, sp,
+                                              dpdcid=aid,
+                                              psns={ahead[1]})(r)))
     pk = []
     for i in range(K):
         sp2 = new_spdcid()
@@ -604,9 +718,9 @@ def pds_classes():
         pk.append(W.pds_req(rng.randrange(1 << 32), sp2, off,
                             flags=W.REQ_SYN) + ses_send(NO_QPN, 7))
     check_class("SYN opening a PDC past its start PSN (psn_offset > 0): "
-                "rx_drop_out_of_order or _out_of_window", pk,
-                {"rx_drop_out_of_order": 1, "rx_drop_out_of_window": K - 1},
-                opened=K)
+                "held within the window, else rx_drop_out_of_window", pk,
+                {"rx_drop_out_of_window": K - 1}, opened=K)
+    held_budget_class()
     check_class("packets for an address of A that is no uet GID: "
                 "rx_drop_no_device, not in rx_pkts",
                 [W.pds_req(1, 1, 1)] * K, {"rx_drop_no_device": K}, rx=0,
@@ -854,7 +968,7 @@ def main():
         replies()
         end = W.counters(topo.da)
         d = W.delta(end, start)
-        seen_acks = c.seen.get(W.PDS_ACK, 0)
+        seen_acks = c.seen.get(W.PDS_ACK, 0) + c.seen.get(W.PDS_ACK_CC, 0)
         seen_nacks = c.seen.get(W.PDS_NACK, 0)
         ktap.result(d["tx_acks"] == seen_acks and
                     d["tx_nacks"] == seen_nacks and
