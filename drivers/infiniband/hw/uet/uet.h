@@ -446,6 +446,10 @@ void uet_qp_async_error(struct uet_qp *qp);
 void __uet_qp_error(struct uet_qp *qp);
 enum ib_wc_opcode uet_wr_to_wc_opcode(u32 wr_opcode);
 
+/* uet_res.c */
+int uet_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp);
+int uet_fill_res_cq_entry(struct sk_buff *msg, struct ib_cq *ibcq);
+
 /* uet_srq.c */
 int uet_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 		   struct ib_udata *udata);

@@ -11,8 +11,9 @@
  * Objects: a PD, an MR, a CQ with a completion channel (armed, holding
  * unpolled flush completions), a second CQ, an SRQ with posted work, an
  * RC QP on it in ERR (LAST_WQE_REACHED left unacknowledged), an RC QP in
- * RTS (its path holds a reference on the source GID), a UD QP in ERR with
- * receive work flushed, and an AH.
+ * RTS (its path holds a reference on the source GID) with a SEND on its
+ * way to an address no uet device answers (its PDC stays in SYN), a UD
+ * QP in ERR with receive work flushed, and an AH.
  */
 #include <errno.h>
 #include <signal.h>
@@ -121,6 +122,7 @@ int main(int argc, char **argv)
 	struct ibv_srq_init_attr sa = { .attr = { .max_wr = 8, .max_sge = 1 } };
 	struct ibv_qp *rc_srq, *rc_rts, *ud;
 	struct ibv_comp_channel *ch;
+	struct ibv_send_wr swr, *sbad;
 	struct ibv_recv_wr wr, *bad;
 	struct ibv_context *ctx;
 	struct ibv_ah_attr aa;
@@ -184,6 +186,10 @@ int main(int argc, char **argv)
 
 	rc_rts = make_qp(pd, IBV_QPT_RC, cq2, cq2, NULL);
 	rc_to_rts(rc_rts, sgid, argv[3]);
+	swr = (struct ibv_send_wr){ .sg_list = &sge, .num_sge = 1,
+				    .opcode = IBV_WR_SEND };
+	if (ibv_post_send(rc_rts, &swr, &sbad))
+		fail("post_send", errno);
 
 	ud = make_qp(pd, IBV_QPT_UD, cq2, cq, NULL);
 	to_init(ud);

@@ -7,7 +7,8 @@
 # exited, "rdma res show" counts no object on the device, whether it
 # exited by itself without freeing anything or was killed.  The device
 # can then be removed.  (rdma res does not list AHs: the holder's AH is
-# covered by that last step only.)
+# covered by that last step only.)  While it runs, "rdma -dd res show"
+# gives uet's driver attributes of its QPs and CQs.
 
 . "$(dirname "$(realpath "$0")")/uet_lib.sh"
 
@@ -76,6 +77,45 @@ holder_listed() {
 		[ "$(res_count srq)" -ge 1 ] && [ "$(res_count ctx)" -ge 1 ]
 }
 
+# Every QP of the holder shows uet's driver attributes (rdma -dd): job 0
+# and its number as the wire carries it, its send queue; the RTS QP, whose
+# SEND no device answers, its PDC still in SYN with one PSN in flight.
+qp_driver_attrs() {
+	rdma -j -dd res show qp link "$DEV/1" | python3 -c '
+import json, sys
+qps = json.load(sys.stdin)
+bad = [q for q in qps if q.get("drv_job") != 0 or
+       q.get("drv_ri") != q["lqpn"] >> 12 or
+       q.get("drv_pid_on_fep") != q["lqpn"] & 0xfff or
+       q.get("drv_sq_depth", 0) < 1]
+rts = [q for q in qps if q["state"] == "RTS"]
+ok = len(qps) >= 3 and not bad and len(rts) == 1
+if ok:
+    r = rts[0]
+    ok = (r.get("drv_pdc_state") == "syn" and r.get("drv_pdc", 0) > 0 and
+          r.get("drv_peer_pdc") == 0 and r.get("drv_sq_sent") == 1 and
+          (r["drv_next_psn"] - r["drv_acked_psn"]) & 0xffffffff == 2)
+if not ok:
+    print("# " + json.dumps(qps))
+sys.exit(0 if ok else 1)'
+}
+
+# The CQs show their depth and use: the one holding the flush
+# completions of the receives has them waiting.
+cq_driver_attrs() {
+	rdma -j -dd res show cq dev "$DEV" | python3 -c '
+import json, sys
+cqs = json.load(sys.stdin)
+ok = len(cqs) >= 2 and all(
+    c.get("drv_cq_depth") == c["cqe"] and
+    0 <= c.get("drv_cq_used", -1) <= c["cqe"] and
+    c.get("drv_cq_overflow") == 0 for c in cqs) and \
+    any(c["drv_cq_used"] > 0 for c in cqs)
+if not ok:
+    print("# " + json.dumps(cqs))
+sys.exit(0 if ok else 1)'
+}
+
 # Stop the holder with signal $1 and check its exit status is $2.
 stop_holder() {
 	local rc
@@ -89,7 +129,7 @@ stop_holder() {
 
 uet_require_root
 ktap_print_header
-ktap_set_plan 10
+ktap_set_plan 12
 
 [ -x "$HOLDER" ] || ktap_exit_fail_msg "$HOLDER not built"
 uet_veth_add "$VA" "$VB" || ktap_exit_fail_msg "cannot create veth pair"
@@ -104,6 +144,10 @@ uet_check "no objects on a new device" all_zero
 # 1. The process exits by itself without freeing anything.
 uet_check "holder creates PD, MR, CQ, SRQ, QPs, AH" start_holder
 uet_check "its objects are listed while it runs" holder_listed
+uet_check "its QPs show job, RI/PIDonFEP, SQ and PDC state (rdma -dd)" \
+	qp_driver_attrs
+uet_check "its CQs show depth and completions waiting (rdma -dd)" \
+	cq_driver_attrs
 res_summary
 uet_check "it exits normally without freeing" stop_holder USR1 0
 uet_check "nothing is left after exit" uet_wait_for all_zero
