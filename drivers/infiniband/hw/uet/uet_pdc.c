@@ -383,8 +383,12 @@ static void uet_pdc_send_ctl(struct uet_pdc *pdc, struct sk_buff *skb,
 		uet_count(pdc->udev, cnt);
 }
 
-/* ACK_REQ control packet: the initiator asks for a lost response. */
-static void uet_pdc_send_ack_req(struct uet_pdc *pdc, u32 psn)
+/*
+ * An unacknowledged control packet of an established initiator PDC:
+ * ACK_REQ (for a lost response) or CLEAR.
+ */
+static void uet_pdc_send_cp(struct uet_pdc *pdc, unsigned int ctl, u32 psn,
+			    u32 payload)
 {
 	struct uet_pds_cp *cp;
 	struct sk_buff *skb;
@@ -395,12 +399,13 @@ static void uet_pdc_send_ack_req(struct uet_pdc *pdc, u32 psn)
 		return;
 	}
 	cp = skb_put_zero(skb, sizeof(*cp));
-	cp->prologue = uet_prologue(UET_PDS_CP, UET_CP_ACK_REQ,
+	cp->prologue = uet_prologue(UET_PDS_CP, ctl,
 				    pdc->mode == UET_PDS_ROD_REQ ?
 				    UET_CP_ISROD : 0);
 	cp->psn = cpu_to_be32(psn);
 	cp->spdcid = cpu_to_be16(pdc->lpdcid);
 	cp->dpdcid = cpu_to_be16(pdc->rpdcid);
+	cp->payload = cpu_to_be32(payload);
 	uet_pdc_send_ctl(pdc, skb, &pdc->path.daddr, pdc->sport,
 			 UET_CNT_TX_CPS);
 }
@@ -413,17 +418,31 @@ static void uet_pdc_send_ack_req(struct uet_pdc *pdc, u32 psn)
 static void uet_pdc_resend(struct uet_pdc *pdc)
 {
 	struct uet_tx_pkt *pkt;
+	bool sent = false;
 
 	pdc->gbn_until = pdc->next_psn;
 	list_for_each_entry(pkt, &pdc->unacked, node) {
 		pkt->fast_retx = false;
 		if (pkt->acked) {
-			if (pdc->state == UET_PDC_ESTABLISHED)
-				uet_pdc_send_ack_req(pdc, pkt->psn);
+			if (pdc->state == UET_PDC_ESTABLISHED) {
+				uet_pdc_send_cp(pdc, UET_CP_ACK_REQ, pkt->psn, 0);
+				sent = true;
+			}
 			continue;
 		}
 		if (pkt->sacked)
 			continue;
+		uet_count(pdc->udev, UET_CNT_RETRANSMITS);
+		uet_pdc_xmit(pdc, pkt, UET_REQ_RETX | UET_REQ_AR);
+		sent = true;
+	}
+	/*
+	 * All of it SACKed: the ACKs that delivered it were lost, or the
+	 * target lost it.  The oldest again gets an answer either way.
+	 */
+	pkt = list_first_entry_or_null(&pdc->unacked, struct uet_tx_pkt,
+				       node);
+	if (!sent && pkt) {
 		uet_count(pdc->udev, UET_CNT_RETRANSMITS);
 		uet_pdc_xmit(pdc, pkt, UET_REQ_RETX | UET_REQ_AR);
 	}
@@ -1427,24 +1446,8 @@ static void uet_pdc_send_close(struct uet_pdc *pdc)
  */
 static void uet_pdc_send_clear(struct uet_pdc *pdc)
 {
-	struct uet_pds_cp *cp;
-	struct sk_buff *skb;
-
-	skb = uet_udp_alloc_skb(pdc->udev, sizeof(*cp), GFP_ATOMIC);
-	if (!skb) {
-		uet_count(pdc->udev, UET_CNT_TX_ERRORS);
-		return;
-	}
-	cp = skb_put_zero(skb, sizeof(*cp));
-	cp->prologue = uet_prologue(UET_PDS_CP, UET_CP_CLEAR,
-				    pdc->mode == UET_PDS_ROD_REQ ?
-				    UET_CP_ISROD : 0);
-	cp->spdcid = cpu_to_be16(pdc->lpdcid);
-	cp->dpdcid = cpu_to_be16(pdc->rpdcid);
-	cp->payload = cpu_to_be32(pdc->next_psn - 1);
 	pdc->clear_sent = pdc->next_psn - 1;
-	uet_pdc_send_ctl(pdc, skb, &pdc->path.daddr, pdc->sport,
-			 UET_CNT_TX_CPS);
+	uet_pdc_send_cp(pdc, UET_CP_CLEAR, 0, pdc->clear_sent);
 }
 
 /*
