@@ -329,8 +329,10 @@ static void uet_pdc_xmit(struct uet_pdc *pdc, struct uet_tx_pkt *pkt,
 		uet_count(pdc->udev, UET_CNT_TX_ERRORS);
 		return;
 	}
-	uet_udp_xmit(pdc->udev, skb, &pdc->path, pdc->sport, pdc->tclass,
-		     pdc->hop_limit);
+	/* CLOSE is a control packet every time it goes out. */
+	if (!uet_udp_xmit(pdc->udev, skb, &pdc->path, pdc->sport, pdc->tclass,
+			  pdc->hop_limit) && pkt->close)
+		uet_count(pdc->udev, UET_CNT_TX_CPS);
 }
 
 /**
@@ -1435,7 +1437,6 @@ static void uet_pdc_send_close(struct uet_pdc *pdc)
 	list_add_tail(&pkt->node, &pdc->unacked);
 	pdc->rto_ms = pkt->rto_ms;
 	mod_timer(&pdc->rto_timer, jiffies + msecs_to_jiffies(pdc->rto_ms));
-	uet_count(pdc->udev, UET_CNT_TX_CPS);
 	uet_pdc_xmit(pdc, pkt, 0);
 }
 
