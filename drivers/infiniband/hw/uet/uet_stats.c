@@ -5,7 +5,13 @@
  */
 #include "uet.h"
 
-/* Indexed by enum uet_counter. */
+/* Values computed when read, after the counters. */
+enum {
+	UET_STAT_PDC_LIVE = UET_NUM_COUNTERS,	/* opened, not yet closed */
+	UET_NUM_STATS,
+};
+
+/* Indexed by enum uet_counter, then the computed values. */
 static const struct rdma_stat_desc uet_counter_descs[] = {
 	[UET_CNT_TX_PKTS].name = "tx_pkts",
 	[UET_CNT_TX_BYTES].name = "tx_bytes",
@@ -42,14 +48,15 @@ static const struct rdma_stat_desc uet_counter_descs[] = {
 	[UET_CNT_RX_DROP_BAD_LEN].name = "rx_drop_bad_len",
 	[UET_CNT_RX_DROP_NO_RECV].name = "rx_drop_no_recv",
 	[UET_CNT_RX_DROP_NO_MEM].name = "rx_drop_no_mem",
+	[UET_STAT_PDC_LIVE].name = "pdc_live",
 };
 
 struct rdma_hw_stats *uet_alloc_hw_port_stats(struct ib_device *ibdev,
 					      u32 port)
 {
-	BUILD_BUG_ON(ARRAY_SIZE(uet_counter_descs) != UET_NUM_COUNTERS);
+	BUILD_BUG_ON(ARRAY_SIZE(uet_counter_descs) != UET_NUM_STATS);
 
-	return rdma_alloc_hw_stats_struct(uet_counter_descs, UET_NUM_COUNTERS,
+	return rdma_alloc_hw_stats_struct(uet_counter_descs, UET_NUM_STATS,
 					  RDMA_HW_STATS_DEFAULT_LIFESPAN);
 }
 
@@ -57,9 +64,18 @@ int uet_get_hw_stats(struct ib_device *ibdev, struct rdma_hw_stats *stats,
 		     u32 port, int index)
 {
 	struct uet_dev *udev = to_uet_dev(ibdev);
+	s64 closed;
 	int i;
 
+	closed = atomic64_read(&udev->stats[UET_CNT_PDC_CLOSED]);
+	/*
+	 * Closed, then opened: a PDC was counted opened (under pdc_lock)
+	 * before it could be counted closed, so live never goes below 0.
+	 */
+	smp_rmb();
+	stats->value[UET_STAT_PDC_LIVE] =
+		atomic64_read(&udev->stats[UET_CNT_PDC_OPENED]) - closed;
 	for (i = 0; i < UET_NUM_COUNTERS; i++)
 		stats->value[i] = atomic64_read(&udev->stats[i]);
-	return UET_NUM_COUNTERS;
+	return UET_NUM_STATS;
 }

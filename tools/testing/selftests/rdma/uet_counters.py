@@ -19,7 +19,8 @@ and then, exactly:
    payload bytes add up to what the programs sent (more only if something
    was sent again);
  - no rx_drop_* counter moved (but for late duplicates if something was
-   sent again), and each device closed every PDC it opened.
+   sent again), and each device closed every PDC it opened: pdc_live,
+   non-zero while they were open, is back to 0.
 """
 import os
 import sys
@@ -136,6 +137,8 @@ def main():
                     "and ib_read_bw between the namespaces",
                     "\n".join(t for ok, t in ((ok1, t1), (ok2, t2),
                                               (ok3, t3)) if not ok))
+        # ib_read_bw's PDCs are still open for IDLE_MS after it ended.
+        live = [W.counters(d)["pdc_live"] for d in (topo.da, topo.db)]
         after = quiet(before)
         time.sleep(0.5)
         os.killpg(dump.p.pid, 2)
@@ -201,12 +204,15 @@ def main():
                  **W.drop_delta(after[topo.db], before[topo.db])}
         late = {"rx_drop_duplicate", "rx_drop_stale", "rx_drop_unknown_pdc"}
         ok = (not drops or (retx and set(drops) <= late)) and \
-            all(d["pdc_opened"] == d["pdc_closed"] > 0 for d in (a, b))
+            all(d["pdc_opened"] == d["pdc_closed"] > 0 for d in (a, b)) and \
+            min(live) > 0 and \
+            all(after[d]["pdc_live"] == 0 for d in (topo.da, topo.db))
         ktap.result(ok, "no drop but of late duplicates; every PDC opened "
-                    "was closed",
-                    "drops %s, PDCs A %d/%d B %d/%d" %
+                    "was closed, pdc_live back to 0",
+                    "drops %s, PDCs A %d/%d B %d/%d, live %s, then %s" %
                     (drops, a["pdc_opened"], a["pdc_closed"],
-                     b["pdc_opened"], b["pdc_closed"]))
+                     b["pdc_opened"], b["pdc_closed"], live,
+                     [after[d]["pdc_live"] for d in (topo.da, topo.db)]))
         bad = W.dmesg_problems(dmesg0)
         ktap.result(not bad, "no WARNING, BUG or Oops in the kernel log",
                     "\n".join(bad[:30]))
