@@ -23,7 +23,6 @@ and then, exactly:
    non-zero while they were open, is back to 0.
 """
 import os
-import sys
 import tempfile
 import time
 
@@ -120,12 +119,7 @@ def main():
             f.write(str(IDLE_MS))
         topo.setup()
         before = {d: W.counters(d) for d in (topo.da, topo.db)}
-        dump = W.Proc(["tcpdump", "-i", topo.va, "-w", pcap, "-U", "-n",
-                       "-s", "0", "-B", "32768", "-Z", "root", "udp"],
-                      topo.nsa, 600)
-        if not W.wait_for(lambda: os.path.exists(pcap) and
-                          "listening" in dump.output(), 20):
-            raise RuntimeError("tcpdump did not start: " + dump.output())
+        dump = W.tcpdump(topo.nsa, topo.va, pcap)
 
         ok1, t1 = pair("ibv_rc_pingpong", ["-s", str(RC_SIZE), "-n",
                                            str(RC_ITERS)], RC_PORT)
@@ -140,9 +134,7 @@ def main():
         # ib_read_bw's PDCs are still open for IDLE_MS after it ended.
         live = [W.counters(d)["pdc_live"] for d in (topo.da, topo.db)]
         after = quiet(before)
-        time.sleep(0.5)
-        os.killpg(dump.p.pid, 2)
-        dump.wait(10)
+        W.stop_tcpdump(dump)
         seen = wire(pcap)
         a = W.delta(after[topo.da], before[topo.da])
         b = W.delta(after[topo.db], before[topo.db])

@@ -771,6 +771,27 @@ def parse_frame(linktype, frame):
 
 # ---------------------------------------------------- live capture
 
+def tcpdump(ns, ifname, pcap):
+    """
+    tcpdump writing every UDP packet on @ifname (in namespace @ns) to
+    @pcap, started and listening; stop it with stop_tcpdump().
+    """
+    dump = Proc(["tcpdump", "-i", ifname, "-w", pcap, "-U", "-n", "-s", "0",
+                 "-B", "32768", "-Z", "root", "udp"], ns, 600)
+    if not wait_for(lambda: os.path.exists(pcap) and
+                    "listening" in dump.output(), 20):
+        raise RuntimeError("tcpdump did not start: " + dump.output())
+    return dump
+
+
+def stop_tcpdump(dump):
+    """Let tcpdump write what it has and exit; return its output."""
+    time.sleep(0.5)
+    os.killpg(dump.p.pid, signal.SIGINT)
+    dump.wait(10)
+    return dump.output()
+
+
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 

@@ -16,7 +16,6 @@
 
 import os
 import re
-import signal
 import sys
 import tempfile
 import time
@@ -743,12 +742,7 @@ def main():
         ktap.msg("%s on %s (%s, GID %d); %s on %s (%s, GID %d); MTU 1500" %
                  (topo.da, topo.va, topo.ipa, topo.gida, topo.db, topo.vb,
                   topo.ipb, topo.gidb))
-        dump = W.Proc(["tcpdump", "-i", topo.va, "-w", pcap, "-U", "-n",
-                       "-s", "0", "-B", "32768", "-Z", "root", "udp"],
-                      topo.nsa, 600)
-        if not W.wait_for(lambda: os.path.exists(pcap) and
-                          "listening" in dump.output(), 20):
-            raise RuntimeError("tcpdump did not start: " + dump.output())
+        dump = W.tcpdump(topo.nsa, topo.va, pcap)
         ph = Phase("ibv_rc_pingpong -s %d -n %d" % (RC_SIZE, RC_ITERS))
         phases.append(ph)
         run_phase(ph, "ibv_rc_pingpong", ["-s", str(RC_SIZE), "-n",
@@ -769,10 +763,7 @@ def main():
         run_phase(ph, "ibv_rc_pingpong", ["-s", str(LOSS_SIZE), "-n",
                                           str(LOSS_ITERS)], 18544)
         W.run(["tc", "qdisc", "del", "dev", topo.vb, "root"], ns=topo.nsb)
-        time.sleep(0.5)
-        os.killpg(dump.p.pid, signal.SIGINT)
-        dump.wait(10)
-        out = dump.output()
+        out = W.stop_tcpdump(dump)
         ktap.msg("tcpdump: " + " / ".join(l for l in out.splitlines()
                                            if "packets" in l))
         m = re.search(r"(\d+) packets? dropped by kernel", out)
