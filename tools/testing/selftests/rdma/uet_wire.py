@@ -781,12 +781,24 @@ def tcpdump(ns, ifname, pcap):
     if not wait_for(lambda: os.path.exists(pcap) and
                     "listening" in dump.output(), 20):
         raise RuntimeError("tcpdump did not start: " + dump.output())
+    dump.pcap = pcap
     return dump
 
 
 def stop_tcpdump(dump):
-    """Let tcpdump write what it has and exit; return its output."""
-    time.sleep(0.5)
+    """
+    Let tcpdump write what it has and exit; return its output.  Under
+    emulation it can lag the wire by more than a second: it is stopped
+    once its file has not grown for a second (-U writes every packet).
+    """
+    last, still = -1, 0
+    for _ in range(100):
+        size = os.path.getsize(dump.pcap)
+        still = still + 1 if size == last else 0
+        if still >= 5:
+            break
+        last = size
+        time.sleep(0.2)
     os.killpg(dump.p.pid, signal.SIGINT)
     dump.wait(10)
     return dump.output()
