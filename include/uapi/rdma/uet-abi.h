@@ -11,6 +11,7 @@
 #define UET_ABI_USER_H
 
 #include <linux/types.h>
+#include <rdma/ib_user_ioctl_cmds.h>
 
 /* Matched by the provider's match_{min,max}_abi_version. */
 #define UET_UVERBS_ABI_VERSION 1
@@ -102,12 +103,21 @@ struct uet_alloc_ucontext_cmd {
 	__u32 reserved_20;
 };
 
+enum uet_alloc_ucontext_resp_mask {
+	UET_UCTX_RESP_JOB_LIMITS = 1 << 0,	/* max_jobs ... are valid */
+};
+
 struct uet_alloc_ucontext_resp {
-	__u32 comp_mask;
+	__u32 comp_mask;		/* enum uet_alloc_ucontext_resp_mask */
 	__u32 reserved_20;
 	/* The context's doorbell page (struct uet_doorbell), for mmap(). */
 	__aligned_u64 db_mmap_offset;
 	__aligned_u64 db_mmap_size;
+	/* Device limits of the job objects below. */
+	__u32 max_jobs;			/* live jobs on the device */
+	__u32 max_jkeys;		/* live job keys on the device */
+	__u32 max_job_addrs;		/* address table entries per job */
+	__u32 reserved_1a0;
 };
 
 /*
@@ -233,6 +243,115 @@ struct uet_create_ah_resp {
 	__u32 comp_mask;
 	/* Names this address handle in UD work requests. */
 	__u32 ah_id;
+};
+
+/*
+ * Driver uverbs objects (ioctl interface, in the driver id namespace):
+ * UET jobs and job keys, after the JOB and JKEY objects of the UEC verbs
+ * proposal.
+ *
+ * A job is a JobID (24 bits, non-zero: JobID 0 is the device's default
+ * job of RC and UD traffic) with an address table.  Allocating one needs
+ * CAP_NET_ADMIN in the network namespace of the device's netdev; any
+ * process can import a job from a file descriptor that a holder
+ * exported.  The job lives while a handle, a job key or an exported file
+ * refers to it, and its JobID cannot be allocated again until then.
+ *
+ * A job key binds a job to a protection domain.  Its 32-bit value is what
+ * queue pairs and work requests name; the JobID itself stays privileged.
+ */
+#define UET_JOB_ID_MAX 0xffffff
+
+enum uet_objects {
+	UET_OBJECT_JOB = (1U << UVERBS_ID_NS_SHIFT),
+	UET_OBJECT_JKEY,
+};
+
+enum uet_job_methods {
+	UET_METHOD_JOB_ALLOC = (1U << UVERBS_ID_NS_SHIFT),
+	UET_METHOD_JOB_DEALLOC,
+	UET_METHOD_JOB_QUERY,
+	UET_METHOD_JOB_EXPORT,
+	UET_METHOD_JOB_IMPORT,
+	UET_METHOD_JOB_ADDR_INSERT,
+	UET_METHOD_JOB_ADDR_REMOVE,
+	UET_METHOD_JOB_ADDR_QUERY,
+};
+
+enum uet_job_alloc_attrs {
+	UET_ATTR_JOB_ALLOC_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	UET_ATTR_JOB_ALLOC_ID,		/* u32: the JobID */
+	UET_ATTR_JOB_ALLOC_MAX_ADDRS,	/* u32, optional: table entries */
+	UET_ATTR_JOB_ALLOC_FLAGS,	/* flags, optional: none defined */
+};
+
+enum uet_job_dealloc_attrs {
+	UET_ATTR_JOB_DEALLOC_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+};
+
+enum uet_job_query_attrs {
+	UET_ATTR_JOB_QUERY_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	UET_ATTR_JOB_QUERY_RESP,	/* struct uet_job_attr */
+};
+
+enum uet_job_export_attrs {
+	UET_ATTR_JOB_EXPORT_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	UET_ATTR_JOB_EXPORT_FD,		/* s32 out, close-on-exec */
+};
+
+enum uet_job_import_attrs {
+	UET_ATTR_JOB_IMPORT_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	UET_ATTR_JOB_IMPORT_FD,		/* raw fd in */
+};
+
+/* ADDR_INSERT (ENTRY in), ADDR_REMOVE (no ENTRY), ADDR_QUERY (ENTRY out) */
+enum uet_job_addr_attrs {
+	UET_ATTR_JOB_ADDR_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	UET_ATTR_JOB_ADDR_INDEX,	/* u32 */
+	UET_ATTR_JOB_ADDR_ENTRY,	/* struct uet_job_addr */
+};
+
+enum uet_jkey_methods {
+	UET_METHOD_JKEY_CREATE = (1U << UVERBS_ID_NS_SHIFT),
+	UET_METHOD_JKEY_DESTROY,
+};
+
+enum uet_jkey_create_attrs {
+	UET_ATTR_JKEY_CREATE_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	UET_ATTR_JKEY_CREATE_PD_HANDLE,
+	UET_ATTR_JKEY_CREATE_JOB_HANDLE,
+	UET_ATTR_JKEY_CREATE_FLAGS,	/* flags, optional: none defined */
+	UET_ATTR_JKEY_CREATE_JKEY,	/* u32 out: the job key */
+};
+
+enum uet_jkey_destroy_attrs {
+	UET_ATTR_JKEY_DESTROY_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+};
+
+/* No flag is defined yet; the type names what the FLAGS attributes take. */
+enum uet_job_alloc_flags {
+	UET_JOB_ALLOC_FLAGS_NONE = 0,
+};
+
+enum uet_jkey_create_flags {
+	UET_JKEY_CREATE_FLAGS_NONE = 0,
+};
+
+struct uet_job_attr {
+	__u32 comp_mask;
+	__u32 id;			/* the JobID */
+	__u32 max_addrs;		/* address table entries */
+	__u32 num_addrs;		/* of them, in use */
+};
+
+/*
+ * An address table entry: a peer's IP address (IPv4 as IPv4-mapped IPv6)
+ * and the QPN of its endpoint (resource index << 12 | PIDonFEP).
+ */
+struct uet_job_addr {
+	__u8 gid[16];
+	__u32 qpn;
+	__u32 flags;			/* none defined: must be zero */
 };
 
 #endif /* UET_ABI_USER_H */

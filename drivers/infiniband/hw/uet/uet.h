@@ -7,6 +7,7 @@
 
 #include <linux/completion.h>
 #include <linux/hashtable.h>
+#include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/refcount.h>
@@ -16,6 +17,7 @@
 #include <linux/xarray.h>
 #include <net/ipv6.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/uverbs_ioctl.h>
 #include <rdma/uet-abi.h>
 
 #include "uet_queue.h"
@@ -45,6 +47,9 @@ enum uet_limits {
 	UET_MAX_RD_ATOMIC = 16,
 	UET_GID_TBL_LEN = 16,		/* IPv4-mapped and IPv6 addresses */
 	UET_PKEY_TBL_LEN = 1,		/* default P_Key only, as on EFA */
+	UET_MAX_JOBS = 256,		/* JobIDs a device carries at once */
+	UET_MAX_JKEYS = 4096,
+	UET_MAX_JOB_ADDRS = 4096,	/* bounds one job's address table */
 };
 
 /*
@@ -148,6 +153,11 @@ struct uet_dev {
 	atomic_t mr_tag;		/* low key byte, changes per MR */
 	struct xarray ahs;		/* ah_id -> struct uet_ah */
 	u32 ah_next;
+	struct xarray jobs;		/* JobID -> struct uet_job */
+	u32 num_jobs;			/* under uet_job.c's lock */
+	struct xarray jkeys;		/* job key -> struct uet_jkey */
+	u32 jkey_next;
+	atomic_t num_jkeys;
 
 	/* The network namespace's UDP socket (uet_udp.c). */
 	struct uet_net __rcu *unet;
@@ -264,6 +274,29 @@ struct uet_av {
 	u8 traffic_class;
 	u8 hop_limit;
 	u32 flow_label;
+};
+
+/*
+ * A job: its JobID and address table, shared by every process that holds
+ * it (uet_job.c).  Counted references come from handles, job keys and
+ * exported files.
+ */
+struct uet_job {
+	struct kref ref;
+	struct uet_dev *udev;		/* NULL once the device is gone */
+	u32 id;
+	u32 max_addrs;
+	spinlock_t addr_lock;		/* addrs and num_addrs */
+	u32 num_addrs;
+	struct uet_job_addr *addrs;	/* a zero gid marks a free entry */
+};
+
+/* A job key: a job bound to a protection domain (uet_jkey.c). */
+struct uet_jkey {
+	u32 key;
+	struct uet_job *job;
+	struct ib_pd *pd;
+	atomic_t usecnt;		/* queue pairs and MRs using it */
 };
 
 struct uet_ah {
@@ -395,6 +428,14 @@ void uet_gid_fini(struct uet_dev *udev);
 void uet_gid_schedule_refresh(struct uet_dev *udev);
 int uet_query_gid(struct ib_device *ibdev, u32 port, int index,
 		  union ib_gid *gid);
+
+/* uet_job.c, uet_jkey.c */
+extern const struct uapi_definition uet_job_defs[];
+extern const struct uapi_definition uet_jkey_defs[];
+void uet_job_get(struct uet_job *job);
+void uet_job_put(struct uet_job *job);
+void uet_job_fini_dev(struct uet_dev *udev);
+int uet_job_addr(struct uet_job *job, u32 index, struct uet_job_addr *a);
 
 /* uet_mr.c */
 struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,

@@ -29,6 +29,9 @@ static void uet_dealloc_driver(struct ib_device *ibdev)
 	WARN_ON(!xa_empty(&udev->mrs));
 	WARN_ON(!xa_empty(&udev->ahs));
 	WARN_ON(!xa_empty(&udev->qps));
+	WARN_ON(!xa_empty(&udev->jkeys));
+	uet_job_fini_dev(udev);
+	xa_destroy(&udev->jkeys);
 	xa_destroy(&udev->mrs);
 	xa_destroy(&udev->ahs);
 	xa_destroy(&udev->qps);
@@ -84,6 +87,13 @@ static const struct ib_device_ops uet_dev_ops = {
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, uet_ucontext, ibucontext),
 };
 
+/* The driver's uverbs objects: UET jobs and job keys. */
+static const struct uapi_definition uet_uapi_defs[] = {
+	UAPI_DEF_CHAIN(uet_job_defs),
+	UAPI_DEF_CHAIN(uet_jkey_defs),
+	{}
+};
+
 static int uet_dev_init(struct uet_dev *udev, struct net_device *ndev)
 {
 	struct ib_device *ibdev = &udev->ibdev;
@@ -99,12 +109,15 @@ static int uet_dev_init(struct uet_dev *udev, struct net_device *ndev)
 	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
 				  BIT_ULL(IB_USER_VERBS_CMD_POST_RECV);
 	ib_set_device_ops(ibdev, &uet_dev_ops);
+	ibdev->driver_def = uet_uapi_defs;
 	/* Before anything can fail: dealloc_driver undoes it. */
 	uet_gid_init(udev);
 	/* The data path looks MRs and QPs up from softirq context. */
 	xa_init_flags(&udev->mrs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 	xa_init_flags(&udev->ahs, XA_FLAGS_ALLOC1);
 	xa_init_flags(&udev->qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
+	xa_init(&udev->jobs);
+	xa_init_flags(&udev->jkeys, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 	uet_pdc_init_dev(udev);
 	spin_lock_init(&udev->atomic_lock);
 	spin_lock_init(&udev->uctx_lock);

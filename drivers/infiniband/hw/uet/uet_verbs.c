@@ -153,6 +153,10 @@ int uet_alloc_ucontext(struct ib_ucontext *ibuctx, struct ib_udata *udata)
 
 	resp.db_mmap_offset = rdma_user_mmap_get_offset(&uctx->db->rdma_entry);
 	resp.db_mmap_size = PAGE_SIZE;
+	resp.comp_mask = UET_UCTX_RESP_JOB_LIMITS;
+	resp.max_jobs = UET_MAX_JOBS;
+	resp.max_jkeys = UET_MAX_JKEYS;
+	resp.max_job_addrs = UET_MAX_JOB_ADDRS;
 	err = ib_copy_to_udata(udata, &resp, min(sizeof(resp), udata->outlen));
 	if (err) {
 		rdma_user_mmap_entry_remove(&uctx->db->rdma_entry);
