@@ -30,13 +30,16 @@ CC ?= gcc
 RDMA_CORE_GEN := $(B)/rdma-core-v44
 KABI_GEN := $(RDMA_CORE_GEN)/kernel-abi/ib_user_verbs.h
 PROV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -Werror -fPIC \
-	-fvisibility=hidden -I$(TOP)/scripts/rdma-core-v44/include \
+	-I$(TOP)/scripts/rdma-core-v44/include \
 	-I$(RDMA_CORE_GEN) \
 	-I$(TOP)/include/uapi -I$(PROVDIR)
 PROV_SRCS := $(sort $(wildcard $(PROVDIR)/*.c))
 PROV_HDRS := $(wildcard $(PROVDIR)/*.h) $(TOP)/include/uapi/rdma/uet-abi.h \
 	$(wildcard $(TOP)/scripts/rdma-core-v44/include/*/*.h)
-PROVIDER := $(B)/provider/libuet-rdmav34.so
+# libuet.so.1 is both the libibverbs plugin (libuet-rdmav34.so links to
+# it) and the library of the uetdv direct verbs (-luet, uetdv.h).
+PROVIDER := $(B)/provider/libuet.so.1
+PROV_MAP := $(PROVDIR)/libuet.map
 
 KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch]))
 
@@ -69,13 +72,21 @@ $(KABI_GEN): $(TOP)/scripts/rdma-core-v44/gen-kernel-abi.py \
 	@mkdir -p $(dir $@)
 	python3 $< /usr/include/rdma/ib_user_verbs.h $@
 
-$(PROVIDER): $(PROV_SRCS) $(PROV_HDRS) $(TOP)/scripts/provider.map $(KABI_GEN)
+$(PROVIDER): $(PROV_SRCS) $(PROV_HDRS) $(PROV_MAP) $(KABI_GEN) \
+		$(PROVDIR)/tools/uet-job.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROV_CFLAGS) -fsyntax-only \
 		$(TOP)/scripts/rdma-core-v44/abi-checks.c
 	$(CC) $(PROV_CFLAGS) -shared -o $@ $(PROV_SRCS) \
-		-Wl,--no-undefined -Wl,-soname,libuet-rdmav34.so \
-		-Wl,--version-script=$(TOP)/scripts/provider.map -libverbs
+		-Wl,--no-undefined -Wl,-soname,libuet.so.1 \
+		-Wl,--version-script=$(PROV_MAP) -libverbs
+	ln -sf libuet.so.1 $(B)/provider/libuet-rdmav34.so
+	ln -sf libuet.so.1 $(B)/provider/libuet.so
+	mkdir -p $(B)/include/infiniband
+	ln -sf $(PROVDIR)/uetdv.h $(B)/include/infiniband/uetdv.h
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(B)/include \
+		-o $(B)/provider/uet-job $(PROVDIR)/tools/uet-job.c \
+		-L$(B)/provider -luet -libverbs
 
 # The kselftest framework comes from Debian's linux-source-6.12.
 $(KSFT)/.stamp: $(KSRC_TAR)
@@ -98,7 +109,8 @@ $(KSFT)/.stamp: $(KSRC_TAR)
 selftests: $(KSFT)/.stamp
 	@rsync -a --delete $(KSFT_SRC)/ $(KSFT)/tools/testing/selftests/rdma/
 	@$(MAKE) -s -C $(KSFT)/tools/testing/selftests TARGETS=rdma \
-		KHDR_INCLUDES="-isystem $(TOP)/include/uapi" \
+		KHDR_INCLUDES="-isystem $(TOP)/include/uapi -isystem $(B)/include" \
+		UET_LDFLAGS="-L$(B)/provider" \
 		INSTALL_PATH=$(KSFT_INSTALL) install >/dev/null
 
 # checkpatch --strict over every kernel file; any message fails.
@@ -129,13 +141,21 @@ install:
 	@test -f $(PROVIDER) || $(MAKE) --no-print-directory provider
 	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
-	install -D -m 0644 $(PROVIDER) $(DESTDIR)$(PROVIDER_DIR)/libuet-rdmav34.so
+	install -D -m 0644 $(PROVIDER) $(DESTDIR)$(LIBDIR)/libuet.so.1
+	ln -sf libuet.so.1 $(DESTDIR)$(LIBDIR)/libuet.so
+	mkdir -p $(DESTDIR)$(PROVIDER_DIR)
+	ln -sf ../libuet.so.1 $(DESTDIR)$(PROVIDER_DIR)/libuet-rdmav34.so
+	install -D -m 0755 $(B)/provider/uet-job $(DESTDIR)/usr/bin/uet-job
+	install -D -m 0644 $(PROVDIR)/uetdv.h \
+		$(DESTDIR)/usr/include/infiniband/uetdv.h
 	install -D -m 0644 $(PROVDIR)/uet.driver $(DESTDIR)$(DRIVER_CONF)
 
 uninstall:
 	rm -f /lib/modules/$(KVER)/updates/rdma_uet.ko
 	depmod -a $(KVER)
-	rm -f $(DESTDIR)$(PROVIDER_DIR)/libuet-rdmav34.so $(DESTDIR)$(DRIVER_CONF)
+	rm -f $(DESTDIR)$(PROVIDER_DIR)/libuet-rdmav34.so $(DESTDIR)$(DRIVER_CONF) \
+		$(DESTDIR)$(LIBDIR)/libuet.so.1 $(DESTDIR)$(LIBDIR)/libuet.so \
+		$(DESTDIR)/usr/include/infiniband/uetdv.h $(DESTDIR)/usr/bin/uet-job
 
 clean:
 	-$(KMAKE) clean >/dev/null 2>&1

@@ -107,6 +107,11 @@ static struct verbs_context *uet_alloc_context(struct ibv_device *ibdev,
 				  &resp.ibv_resp, sizeof(resp));
 	if (err)
 		goto err_uninit;
+	if (resp.drv_payload.comp_mask & UET_UCTX_RESP_JOB_LIMITS) {
+		ctx->max_jobs = resp.drv_payload.max_jobs;
+		ctx->max_jkeys = resp.drv_payload.max_jkeys;
+		ctx->max_job_addrs = resp.drv_payload.max_job_addrs;
+	}
 	err = uet_map_doorbell(ctx, cmd_fd, &resp.drv_payload);
 	if (err) {
 		verbs_err(&ctx->vctx, "cannot map the doorbell page: %s\n",
@@ -146,7 +151,7 @@ static void uet_uninit_device(struct verbs_device *vdev)
 	free(to_uet_dev(&vdev->device));
 }
 
-static const struct verbs_device_ops uet_dev_ops = {
+const struct verbs_device_ops uet_dev_ops = {
 	.name = "uet",
 	.match_min_abi_version = UET_UVERBS_ABI_VERSION,
 	.match_max_abi_version = UET_UVERBS_ABI_VERSION,

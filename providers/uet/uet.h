@@ -109,6 +109,10 @@ struct uet_context {
 	struct uet_doorbell *db;	/* mapped, shared by all our SQs */
 	size_t db_map_size;
 	bool atomic_write;		/* the kernel executes ATOMIC_WRITE */
+	/* Job limits (uetdv_query_device); zero from a kernel without jobs. */
+	uint32_t max_jobs;
+	uint32_t max_jkeys;
+	uint32_t max_job_addrs;
 };
 
 struct uet_ah {
@@ -130,6 +134,8 @@ static inline struct uet_context *to_uet_ctx(struct ibv_context *ibctx)
 {
 	return container_of(ibctx, struct uet_context, vctx.context);
 }
+
+extern const struct verbs_device_ops uet_dev_ops;
 
 int uet_query_device_ex(struct ibv_context *ibctx,
 			const struct ibv_query_device_ex_input *input,
