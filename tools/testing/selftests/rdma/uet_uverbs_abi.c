@@ -66,7 +66,7 @@ struct get_context_cmd {
 
 struct get_context_resp {
 	struct ib_uverbs_get_context_resp core;
-	__u32 drv[8];
+	__u32 drv[16];
 };
 
 /* Issue GET_CONTEXT with @drv_in bytes of driver data; 0 or -errno. */
@@ -141,14 +141,32 @@ TEST_F(uverbs, context_exact_command)
 				 sizeof(struct uet_alloc_ucontext_resp)));
 	/* The driver response is written; the guard word beyond it is not. */
 	r = (struct uet_alloc_ucontext_resp *)resp.drv;
-	EXPECT_EQ(0u, r->comp_mask);
+	EXPECT_EQ(UET_UCTX_RESP_JOB_LIMITS, r->comp_mask);
 	EXPECT_EQ(0u, r->reserved_20);
+	EXPECT_EQ(256u, r->max_jobs);
+	EXPECT_EQ(4096u, r->max_jkeys);
+	EXPECT_EQ(4096u, r->max_job_addrs);
+	EXPECT_EQ(0u, r->reserved_1a0);
 	/* The doorbell page: one page, at a page-aligned offset. */
 	EXPECT_EQ((__u64)sysconf(_SC_PAGESIZE), r->db_mmap_size);
 	EXPECT_EQ(0u, r->db_mmap_offset % sysconf(_SC_PAGESIZE));
 	ASSERT_GT(sizeof(resp.drv) / 4, words);
 	EXPECT_EQ(0xa5a5a5a5u, resp.drv[words]);
 	EXPECT_EQ(1u, resp.core.num_comp_vectors);
+}
+
+/* A provider from before the job limits gets the response it sized. */
+TEST_F(uverbs, context_older_response)
+{
+	struct uet_alloc_ucontext_cmd drv = {};
+	struct get_context_resp resp;
+	__u64 db_size;
+
+	memset(&resp, 0xa5, sizeof(resp));
+	ASSERT_EQ(0, get_context(self->fd, &drv, sizeof(drv), &resp, 24));
+	memcpy(&db_size, &resp.drv[4], sizeof(db_size));
+	EXPECT_EQ((__u64)sysconf(_SC_PAGESIZE), db_size);
+	EXPECT_EQ(0xa5a5a5a5u, resp.drv[6]);
 }
 
 TEST_F(uverbs, context_only_once)
