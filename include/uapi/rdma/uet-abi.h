@@ -77,7 +77,8 @@ struct uet_cqe {
 	__u16 pkey_index;
 	__u8 sl;
 	__u8 reserved_158[5];
-	__u32 reserved_180[4];
+	__u32 job_id;			/* the JobID the message came with */
+	__u32 reserved_1a0[3];
 };
 
 enum uet_cqe_flags {
@@ -179,11 +180,28 @@ struct uet_send_wqe {
 			__u32 remote_qkey;
 			__u32 reserved_160;
 		} ud;
+		/* A reliable-unconnected QP: the destination is per WR. */
+		struct {
+			__aligned_u64 remote_addr;	/* WRITE, READ */
+			__u32 rkey;
+			/* An ah_id, or with UET_WQE_RU_ADDR_IDX an index
+			 * into the job's address table.
+			 */
+			__u32 dest;
+			__u32 remote_qpn;		/* with an ah_id */
+			__u32 jkey;			/* 0: the QP's */
+			__u32 flags;			/* enum uet_wqe_ru_flags */
+			__u32 reserved_1e0;
+		} ru;
 	} wr;
 	union {
 		struct uet_sge sge[UET_WQE_MAX_SGE];
 		__u8 inline_data[UET_WQE_MAX_INLINE];
 	};
+};
+
+enum uet_wqe_ru_flags {
+	UET_WQE_RU_ADDR_IDX = 1 << 0,
 };
 
 /* A receive work request, as written into the RQ or SRQ ring. */
@@ -194,9 +212,26 @@ struct uet_recv_wqe {
 	struct uet_sge sge[UET_WQE_MAX_SGE];
 };
 
+enum uet_create_qp_cmd_mask {
+	/* A reliable-unconnected QP (IB_QPT_DRIVER): the ru_ fields. */
+	UET_CREATE_QP_RU = 1 << 0,
+};
+
+enum uet_qp_ru_flags {
+	/* Deliver in order (ROD) instead of as packets arrive (RUD). */
+	UET_QP_RU_ORDERED = 1 << 0,
+};
+
+/*
+ * A reliable-unconnected (RU) QP reaches every peer of one job; the job
+ * is named by a job key of the QP's PD.  It is created in RTS, and its
+ * QPN is its UET address on the device: resource index << 12 | PIDonFEP.
+ */
 struct uet_create_qp_cmd {
-	__u32 comp_mask;
+	__u32 comp_mask;		/* enum uet_create_qp_cmd_mask */
 	__u32 reserved_20;
+	__u32 ru_jkey;
+	__u32 ru_flags;			/* enum uet_qp_ru_flags */
 };
 
 struct uet_create_qp_resp {

@@ -245,22 +245,6 @@ struct uet_wq {
 	u32 max_sge;
 };
 
-/*
- * A send WQE as the kernel works on it: copied out of the ring (the
- * process can rewrite the ring at any time) and validated once.
- */
-struct uet_swqe {
-	struct uet_send_wqe wqe;
-	u32 len;			/* message length */
-	u32 sent;			/* bytes handed to packets so far */
-	u32 pkts;			/* packets sent in this attempt */
-	u32 rsp_need;			/* of them, those wanting a response */
-	u32 rsp_got;			/* responses applied */
-	u8 attempt;			/* bumped when the message restarts */
-	u8 status;			/* enum ib_wc_status once done */
-	bool done;
-};
-
 /* An IP path: the fabric addresses UET packets of an AH travel between. */
 struct uet_ip_path {
 	bool ipv4;
@@ -274,6 +258,25 @@ struct uet_av {
 	u8 traffic_class;
 	u8 hop_limit;
 	u32 flow_label;
+};
+
+/*
+ * A send WQE as the kernel works on it: copied out of the ring (the
+ * process can rewrite the ring at any time) and validated once.
+ */
+struct uet_swqe {
+	struct uet_send_wqe wqe;
+	/* Where it goes: the QP's peer, or an RU QP's per-WR destination. */
+	struct uet_av av;
+	u32 dest_qpn;
+	u32 len;			/* message length */
+	u32 sent;			/* bytes handed to packets so far */
+	u32 pkts;			/* packets sent in this attempt */
+	u32 rsp_need;			/* of them, those wanting a response */
+	u32 rsp_got;			/* responses applied */
+	u8 attempt;			/* bumped when the message restarts */
+	u8 status;			/* enum ib_wc_status once done */
+	bool done;
 };
 
 /*
@@ -368,7 +371,22 @@ struct uet_qp {
 	bool rnr_nak;			/* dropping until rnr_msg restarts */
 	u16 rnr_msg;
 	bool rx_dead;			/* refused a request: takes no more */
+	/*
+	 * A reliable-unconnected QP (IB_QPT_DRIVER): its job key and job,
+	 * the PDS mode of its requests, and the messages it is receiving
+	 * (uet_ses_ru.c, under rx_lock).
+	 */
+	struct uet_jkey *jkey;
+	u32 job_id;			/* UET_DEFAULT_JOB on other QPs */
+	u8 pds_mode;			/* UET_PDS_ROD_REQ or UET_PDS_RUD_REQ */
+	struct list_head ru_msgs;
+	unsigned int ru_nmsgs;
 };
+
+static inline bool uet_qp_is_ru(const struct uet_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_DRIVER;
+}
 
 static inline struct uet_dev *to_uet_dev(struct ib_device *ibdev)
 {
@@ -426,6 +444,7 @@ int uet_cq_post(struct uet_cq *cq, const struct uet_cqe *cqe, bool solicited);
 void uet_gid_init(struct uet_dev *udev);
 void uet_gid_fini(struct uet_dev *udev);
 void uet_gid_schedule_refresh(struct uet_dev *udev);
+int uet_gid_source(struct uet_dev *udev, struct uet_ip_path *p);
 int uet_query_gid(struct ib_device *ibdev, u32 port, int index,
 		  union ib_gid *gid);
 
@@ -436,6 +455,8 @@ void uet_job_get(struct uet_job *job);
 void uet_job_put(struct uet_job *job);
 void uet_job_fini_dev(struct uet_dev *udev);
 int uet_job_addr(struct uet_job *job, u32 index, struct uet_job_addr *a);
+struct uet_jkey *uet_jkey_get(struct uet_dev *udev, u32 key, struct ib_pd *pd);
+void uet_jkey_put(struct uet_jkey *jkey);
 
 /* uet_mr.c */
 struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
@@ -514,5 +535,7 @@ int uet_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 int uet_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata);
 bool uet_udata_in_cleared(struct ib_udata *udata);
 int uet_udata_get_cmd(struct ib_udata *udata, void *cmd, size_t size);
+int uet_udata_get_cmd_min(struct ib_udata *udata, void *cmd, size_t min,
+			  size_t size);
 
 #endif /* _UET_H_ */

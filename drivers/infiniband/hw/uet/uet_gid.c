@@ -172,3 +172,36 @@ int uet_query_gid(struct ib_device *ibdev, u32 port, int index,
 	spin_unlock_bh(&udev->gids.lock);
 	return 0;
 }
+
+/**
+ * uet_gid_source - the source address for a destination without a GID
+ * @udev: the device
+ * @p: its daddr set; saddr is filled in
+ *
+ * An address table entry names only the peer; the packet leaves from the
+ * port's first address of the same family, by GID index (an IPv6 peer
+ * that is not link-local gets the first address that is not either).
+ *
+ * Return: 0, or -ENETUNREACH if the port has no such address.
+ */
+int uet_gid_source(struct uet_dev *udev, struct uet_ip_path *p)
+{
+	bool ll = ipv6_addr_type(&p->daddr) & IPV6_ADDR_LINKLOCAL;
+	struct in6_addr *a;
+	int err = -ENETUNREACH;
+	unsigned int i;
+
+	spin_lock_bh(&udev->gids.lock);
+	for (i = 0; i < UET_GID_TBL_LEN; i++) {
+		a = (struct in6_addr *)udev->gids.gid[i].raw;
+		if (ipv6_addr_any(a) || ipv6_addr_v4mapped(a) != p->ipv4 ||
+		    (!p->ipv4 &&
+		     !!(ipv6_addr_type(a) & IPV6_ADDR_LINKLOCAL) != ll))
+			continue;
+		p->saddr = *a;
+		err = 0;
+		break;
+	}
+	spin_unlock_bh(&udev->gids.lock);
+	return err;
+}

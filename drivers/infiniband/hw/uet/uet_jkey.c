@@ -11,6 +11,34 @@
 
 #include "uet.h"
 
+/**
+ * uet_jkey_get - take the job key @key of @pd for a queue pair
+ * @udev: the device
+ * @key: the job key's value
+ * @pd: the queue pair's protection domain
+ *
+ * Return: the key, which cannot be destroyed until uet_jkey_put(); NULL
+ * if @pd has no such key.
+ */
+struct uet_jkey *uet_jkey_get(struct uet_dev *udev, u32 key, struct ib_pd *pd)
+{
+	struct uet_jkey *jkey;
+
+	xa_lock_bh(&udev->jkeys);
+	jkey = xa_load(&udev->jkeys, key);
+	if (jkey && jkey->pd == pd)
+		atomic_inc(&jkey->usecnt);
+	else
+		jkey = NULL;
+	xa_unlock_bh(&udev->jkeys);
+	return jkey;
+}
+
+void uet_jkey_put(struct uet_jkey *jkey)
+{
+	atomic_dec(&jkey->usecnt);
+}
+
 static int uet_jkey_uobj_cleanup(struct ib_uobject *uobj,
 				 enum rdma_remove_reason why,
 				 struct uverbs_attr_bundle *attrs)

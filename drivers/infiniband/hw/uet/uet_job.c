@@ -275,15 +275,18 @@ static int UVERBS_HANDLER(UET_METHOD_JOB_IMPORT)(struct uverbs_attr_bundle *attr
 	return 0;
 }
 
-static int uet_job_addr_index(struct uverbs_attr_bundle *attrs,
-			      struct uet_job *job, u32 *index)
+/* The job and the entry an ADDR_* method names, the entry in its table. */
+static struct uet_job *uet_job_addr_args(struct uverbs_attr_bundle *attrs,
+					 u32 *index)
 {
+	struct uet_job *job = uverbs_attr_get_obj(attrs,
+						  UET_ATTR_JOB_ADDR_HANDLE);
 	int err;
 
 	err = uverbs_copy_from(index, attrs, UET_ATTR_JOB_ADDR_INDEX);
 	if (err)
-		return err;
-	return *index < job->max_addrs ? 0 : -EINVAL;
+		return ERR_PTR(err);
+	return *index < job->max_addrs ? job : ERR_PTR(-EINVAL);
 }
 
 static bool uet_job_addr_valid(const struct uet_job_addr *a)
@@ -296,15 +299,14 @@ static bool uet_job_addr_valid(const struct uet_job_addr *a)
 
 static int UVERBS_HANDLER(UET_METHOD_JOB_ADDR_INSERT)(struct uverbs_attr_bundle *attrs)
 {
-	struct uet_job *job = uverbs_attr_get_obj(attrs,
-						  UET_ATTR_JOB_ADDR_HANDLE);
+	struct uet_job *job;
 	struct uet_job_addr a;
 	u32 index;
 	int err;
 
-	err = uet_job_addr_index(attrs, job, &index);
-	if (err)
-		return err;
+	job = uet_job_addr_args(attrs, &index);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
 	err = uverbs_copy_from_or_zero(&a, attrs, UET_ATTR_JOB_ADDR_ENTRY);
 	if (err)
 		return err;
@@ -324,14 +326,13 @@ static int UVERBS_HANDLER(UET_METHOD_JOB_ADDR_INSERT)(struct uverbs_attr_bundle 
 
 static int UVERBS_HANDLER(UET_METHOD_JOB_ADDR_REMOVE)(struct uverbs_attr_bundle *attrs)
 {
-	struct uet_job *job = uverbs_attr_get_obj(attrs,
-						  UET_ATTR_JOB_ADDR_HANDLE);
+	struct uet_job *job;
 	u32 index;
-	int err;
+	int err = 0;
 
-	err = uet_job_addr_index(attrs, job, &index);
-	if (err)
-		return err;
+	job = uet_job_addr_args(attrs, &index);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
 
 	spin_lock_bh(&job->addr_lock);
 	if (ipv6_addr_any((struct in6_addr *)job->addrs[index].gid)) {
@@ -346,15 +347,14 @@ static int UVERBS_HANDLER(UET_METHOD_JOB_ADDR_REMOVE)(struct uverbs_attr_bundle 
 
 static int UVERBS_HANDLER(UET_METHOD_JOB_ADDR_QUERY)(struct uverbs_attr_bundle *attrs)
 {
-	struct uet_job *job = uverbs_attr_get_obj(attrs,
-						  UET_ATTR_JOB_ADDR_HANDLE);
+	struct uet_job *job;
 	struct uet_job_addr a;
 	u32 index;
 	int err;
 
-	err = uet_job_addr_index(attrs, job, &index);
-	if (err)
-		return err;
+	job = uet_job_addr_args(attrs, &index);
+	if (IS_ERR(job))
+		return PTR_ERR(job);
 	err = uet_job_addr(job, index, &a);
 	if (err)
 		return err;

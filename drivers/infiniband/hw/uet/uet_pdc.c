@@ -73,6 +73,14 @@ static struct uet_pdc *uet_pdc_lookup(struct uet_dev *udev, bool target,
 	return NULL;
 }
 
+/* Is it the initiator PDC for this mode, job and path? */
+bool uet_pdc_matches(const struct uet_pdc *pdc, u8 mode, u32 job,
+		     const struct uet_ip_path *path)
+{
+	return pdc->mode == mode && pdc->job == job &&
+	       uet_path_equal(&pdc->path, path);
+}
+
 /* Can it carry new messages? */
 bool uet_pdc_usable(const struct uet_pdc *pdc)
 {
@@ -834,14 +842,21 @@ static void uet_pdc_put_rsp_data(struct uet_pdc *pdc, struct sk_buff *skb,
 	r->modified_length = cpu_to_be32(len);
 }
 
-/* Target: the requests held beyond exp_psn, bit i for exp_psn + i. */
+/* Target: is @psn, beyond exp_psn, held (ROD) or delivered (RUD)? */
+static bool uet_pdc_got(const struct uet_pdc *pdc, u32 psn)
+{
+	return pdc->held[psn % UET_WINDOW] || test_bit(psn % UET_WINDOW,
+						       pdc->rcvd);
+}
+
+/* Target: the requests received beyond exp_psn, bit i for exp_psn + i. */
 static u64 uet_pdc_sack_bitmap(const struct uet_pdc *pdc)
 {
 	u64 bitmap = 0;
 	unsigned int i;
 
 	for (i = 0; i < 64; i++)
-		if (pdc->held[(pdc->exp_psn + i) % UET_WINDOW])
+		if (uet_pdc_got(pdc, pdc->exp_psn + i))
 			bitmap |= BIT_ULL(i);
 	return bitmap;
 }
@@ -854,9 +869,10 @@ static u64 uet_pdc_sack_bitmap(const struct uet_pdc *pdc)
 static struct sk_buff *uet_pdc_alloc_ack(struct uet_pdc *pdc, u32 psn,
 					 const struct uet_rsp_slot *slot)
 {
+	bool sack = pdc->nheld || pdc->nrcvd;
 	unsigned int next = UET_SES_NONE, len = 0;
-	unsigned int hlen = pdc->nheld ? sizeof(struct uet_pds_ack_cc) :
-					 sizeof(struct uet_pds_ack);
+	unsigned int hlen = sack ? sizeof(struct uet_pds_ack_cc) :
+				   sizeof(struct uet_pds_ack);
 	struct uet_pds_ack *ack;
 	struct sk_buff *skb;
 
@@ -872,13 +888,13 @@ static struct sk_buff *uet_pdc_alloc_ack(struct uet_pdc *pdc, u32 psn,
 	if (!skb)
 		return NULL;
 	ack = skb_put_zero(skb, hlen);
-	ack->prologue = uet_prologue(pdc->nheld ? UET_PDS_ACK_CC : UET_PDS_ACK,
+	ack->prologue = uet_prologue(sack ? UET_PDS_ACK_CC : UET_PDS_ACK,
 				     next, 0);
 	ack->ack_psn_offset = cpu_to_be16((s16)(psn - (pdc->exp_psn - 1)));
 	ack->cack_psn = cpu_to_be32(pdc->exp_psn - 1);
 	ack->spdcid = cpu_to_be16(pdc->lpdcid);
 	ack->dpdcid = cpu_to_be16(pdc->rpdcid);
-	if (pdc->nheld) {
+	if (sack) {
 		struct uet_pds_ack_cc *cc = (struct uet_pds_ack_cc *)ack;
 
 		cc->mpr = UET_WINDOW / UET_MPR_UNIT;
@@ -1019,7 +1035,8 @@ check_mode:
 }
 
 /*
- * Target: hand the request at exp_psn (@skb at its PDS header) to SES.
+ * Target: hand a request (@skb at its PDS header) to SES: ROD's at
+ * exp_psn, RUD's as it comes.  The caller moves exp_psn.
  * Return: whether it must be acknowledged at once.
  */
 static bool uet_pdc_deliver(struct uet_pdc *pdc, struct sk_buff *skb,
@@ -1038,10 +1055,9 @@ static bool uet_pdc_deliver(struct uet_pdc *pdc, struct sk_buff *skb,
 		pdc->clear_psn = clear;
 
 	__skb_pull(skb, sizeof(*req));
-	pdc->exp_psn++;
 	pdc->ack_bytes += max_t(u32, skb->len, UET_ACK_GEN_MIN_ADD);
 	slot = &pdc->rsp[psn % UET_RSP_SLOTS];
-	slot->valid = uet_ses_rcv(pdc->udev, skb, info, slot);
+	slot->valid = uet_ses_rcv(pdc->udev, skb, info, pdc->mode, slot);
 	slot->psn = psn;
 	return slot->valid || flags & (UET_REQ_AR | UET_REQ_SYN | UET_REQ_RETX) ||
 	       pdc->ack_bytes >= UET_ACK_GEN_TRIGGER;
@@ -1079,8 +1095,48 @@ static void uet_pdc_hold(struct uet_pdc *pdc, struct sk_buff *skb, u32 psn,
 }
 
 /*
- * Target: a ROD request.  SES sees requests in PSN order: one that comes
- * ahead of its turn waits in pdc->held, and goes with those before it.
+ * Target: an RUD request @d PSNs past exp_psn, in the window and not
+ * seen before exp_psn.  It goes to SES now, once: a PSN received beyond
+ * exp_psn is marked, and exp_psn moves over every marked PSN once the
+ * gap before them fills.  Out of order, it is acknowledged at once with
+ * the SACK bitmap, as ROD does for a request it holds.
+ */
+static void uet_pdc_rcv_rud(struct uet_pdc *pdc, struct sk_buff *skb, u32 psn,
+			    s32 d, unsigned int flags,
+			    const struct uet_rx_info *info)
+{
+	bool ack;
+
+	if (d > 0 && test_bit(psn % UET_WINDOW, pdc->rcvd)) {
+		uet_count(pdc->udev, UET_CNT_DUPLICATES);
+		uet_count(pdc->udev, UET_CNT_RX_DROP_DUPLICATE);
+		if (flags & (UET_REQ_RETX | UET_REQ_AR))
+			uet_pdc_send_ack(pdc, psn, info);
+		return;
+	}
+	if (d > 0) {
+		__set_bit(psn % UET_WINDOW, pdc->rcvd);
+		pdc->nrcvd++;
+		uet_pdc_deliver(pdc, skb, info);
+		uet_pdc_send_ack(pdc, psn, info);
+		return;
+	}
+	pdc->exp_psn++;
+	ack = uet_pdc_deliver(pdc, skb, info);
+	while (test_bit(pdc->exp_psn % UET_WINDOW, pdc->rcvd)) {
+		__clear_bit(pdc->exp_psn % UET_WINDOW, pdc->rcvd);
+		pdc->nrcvd--;
+		pdc->exp_psn++;
+		ack = true;
+	}
+	if (ack)
+		uet_pdc_send_ack(pdc, psn, info);
+}
+
+/*
+ * Target: a ROD or RUD request.  With ROD, SES sees requests in PSN
+ * order: one that comes ahead of its turn waits in pdc->held, and goes
+ * with those before it.  With RUD, it goes as it comes.
  */
 static void uet_pdc_rcv_req(struct uet_dev *udev, struct sk_buff *skb,
 			    const struct uet_rx_info *info)
@@ -1123,8 +1179,13 @@ static void uet_pdc_rcv_req(struct uet_dev *udev, struct sk_buff *skb,
 				  pdc->lpdcid, pdc->rpdcid, pdc->exp_psn);
 		goto out_unlock;
 	}
-	if (d > 0) {
+	if (d > 0 && pdc->mode == UET_PDS_ROD_REQ) {
 		uet_pdc_hold(pdc, skb, psn, flags, info);
+		goto out_unlock;
+	}
+
+	if (pdc->mode == UET_PDS_RUD_REQ) {
+		uet_pdc_rcv_rud(pdc, skb, psn, d, flags, info);
 		goto out_unlock;
 	}
 
@@ -1134,6 +1195,7 @@ static void uet_pdc_rcv_req(struct uet_dev *udev, struct sk_buff *skb,
 	 * so none of them claims a PSN held that is delivered already.
 	 */
 	bitmap_zero(ack, UET_WINDOW);
+	pdc->exp_psn++;
 	if (uet_pdc_deliver(pdc, skb, info))
 		__set_bit(0, ack);
 	for (n = 1; (held = pdc->held[pdc->exp_psn % UET_WINDOW]); n++) {
@@ -1141,6 +1203,7 @@ static void uet_pdc_rcv_req(struct uet_dev *udev, struct sk_buff *skb,
 		pdc->nheld--;
 		atomic_dec(&pdc->udev->pdc_held);
 		memcpy(&held_info, held->cb, sizeof(held_info));
+		pdc->exp_psn++;
 		if (uet_pdc_deliver(pdc, held, &held_info))
 			__set_bit(n, ack);
 		consume_skb(held);
@@ -1161,7 +1224,9 @@ static void uet_pdc_rcv_ack_req(struct uet_pdc *pdc, u32 psn,
 
 	spin_lock_bh(&pdc->lock);
 	d = uet_psn_diff(psn, pdc->exp_psn);
-	if (d < 0 && d >= -UET_RSP_SLOTS)
+	/* Delivered: in order, or (RUD) beyond exp_psn. */
+	if ((d < 0 && d >= -UET_RSP_SLOTS) ||
+	    (d > 0 && d < UET_WINDOW && test_bit(psn % UET_WINDOW, pdc->rcvd)))
 		uet_pdc_send_ack(pdc, psn, info);
 	else if (d > 0 && d < UET_WINDOW && pdc->held[psn % UET_WINDOW])
 		/* Held for its turn: no response yet. */
@@ -1305,6 +1370,7 @@ static int uet_pds_hdr_len(struct uet_dev *udev, const struct sk_buff *skb)
 
 	switch (uet_pds_type(prologue)) {
 	case UET_PDS_ROD_REQ:
+	case UET_PDS_RUD_REQ:
 		if (next != UET_SES_REQ_STD)
 			goto unsupported;
 		return sizeof(struct uet_pds_req) + sizeof(struct uet_ses_std);
@@ -1332,7 +1398,6 @@ static int uet_pds_hdr_len(struct uet_dev *udev, const struct sk_buff *skb)
 	case UET_PDS_CP:
 		return sizeof(struct uet_pds_cp);
 	case UET_PDS_TSS:
-	case UET_PDS_RUD_REQ:
 	case UET_PDS_RUDI_REQ:
 	case UET_PDS_RUDI_RESP:
 	case UET_PDS_RUD_CC_REQ:
@@ -1381,6 +1446,7 @@ void uet_pds_rcv(struct uet_dev *udev, struct sk_buff *skb,
 
 	switch (uet_pds_type(prologue)) {
 	case UET_PDS_ROD_REQ:
+	case UET_PDS_RUD_REQ:
 		uet_pdc_rcv_req(udev, skb, info);
 		break;
 	case UET_PDS_UUD_REQ:

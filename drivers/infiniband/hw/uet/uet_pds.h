@@ -125,6 +125,12 @@ struct uet_pdc {
 	 */
 	struct sk_buff *held[UET_WINDOW];
 	unsigned int nheld;
+	/*
+	 * RUD: requests go to SES as they arrive; those received beyond
+	 * exp_psn are only marked here, for duplicates and the SACK bitmap.
+	 */
+	DECLARE_BITMAP(rcvd, UET_WINDOW);
+	unsigned int nrcvd;
 };
 
 /*
@@ -176,19 +182,53 @@ void uet_pdc_fini_dev(struct uet_dev *udev);
 struct uet_pdc *uet_pdc_initiator(struct uet_dev *udev, u8 mode, u32 job,
 				  const struct uet_av *av);
 void uet_pdc_put(struct uet_pdc *pdc);
+bool uet_pdc_matches(const struct uet_pdc *pdc, u8 mode, u32 job,
+		     const struct uet_ip_path *path);
 bool uet_pdc_usable(const struct uet_pdc *pdc);
 bool uet_pdc_can_send(struct uet_pdc *pdc);
 int uet_pdc_send(struct uet_pdc *pdc, struct uet_tx_pkt *pkt);
 void uet_pds_rcv(struct uet_dev *udev, struct sk_buff *skb,
 		 const struct uet_rx_info *info);
 
+/* What one request packet says, after its lengths were checked. */
+struct uet_req {
+	const struct uet_ses_std *ses;
+	const struct uet_ses_atomic *amo;	/* atomics: the extension */
+	unsigned int opcode;
+	bool som;
+	bool eom;
+	u16 message_id;
+	u32 job;
+	u32 qpn;
+	u32 src_qpn;
+	u32 mlen;			/* request_length */
+	u32 off;			/* of this payload in the message */
+	const void *data;
+	u32 len;
+};
+
 /* uet_ses_rx.c: SES at the target and the responses it produces. */
+bool uet_qp_take_recv(struct uet_qp *qp, struct uet_recv_wqe *rwqe);
+u64 uet_recv_capacity(const struct uet_recv_wqe *rwqe, u32 max_sge);
+int uet_recv_place(struct uet_qp *qp, const struct uet_recv_wqe *rwqe,
+		   u64 off, const void *data, u32 len);
+void uet_recv_complete(struct uet_qp *qp, u64 wr_id, enum ib_wc_status status,
+		       enum ib_wc_opcode op, u32 byte_len, u32 src_qp, u64 hdata,
+		       unsigned int flags);
+u8 uet_rkey_check(struct uet_qp *qp, u32 rkey, u64 va, u64 len, int access,
+		  struct uet_mr **mrp);
 bool uet_ses_rcv(struct uet_dev *udev, struct sk_buff *skb,
-		 const struct uet_rx_info *info, struct uet_rsp_slot *slot);
+		 const struct uet_rx_info *info, u8 mode,
+		 struct uet_rsp_slot *slot);
 u8 uet_ses_read_data(struct uet_dev *udev, const struct uet_rsp_slot *slot,
 		     void *buf);
 void uet_ses_rcv_uud(struct uet_dev *udev, struct sk_buff *skb,
 		     const struct uet_rx_info *info);
+
+/* uet_ses_ru.c: SES at a reliable-unconnected target. */
+u8 uet_ses_ru_msg(struct uet_qp *qp, const struct uet_req *r,
+		  const struct uet_rx_info *info);
+void uet_ses_ru_fini(struct uet_qp *qp);
 
 /* uet_tx.c: the send engine and the initiator's side of responses. */
 struct uet_tx_done {

@@ -197,6 +197,28 @@ void uet_qp_async_error(struct uet_qp *qp)
 	schedule_work(&qp->err_work);
 }
 
+/*
+ * A reliable-unconnected QP is created in RTS: it has no peer to be
+ * connected to, its destinations come with each work request.  Remote
+ * access is the MRs' to grant.
+ */
+static void uet_qp_ru_start(struct uet_qp *qp)
+{
+	struct ib_qp_attr *a = &qp->attr;
+
+	a->path_mtu = IB_MTU_4096;
+	a->timeout = 14;
+	a->retry_cnt = UET_MAX_RETRY;
+	a->rnr_retry = UET_MAX_RETRY;
+	a->min_rnr_timer = 1;
+	a->qp_access_flags = IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_READ;
+	qp->retry_left = a->retry_cnt;
+	qp->rnr_left = a->rnr_retry;
+	a->qp_state = IB_QPS_RTS;
+	a->cur_qp_state = IB_QPS_RTS;
+	uet_tx_set_state(qp, IB_QPS_RTS);
+}
+
 int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		  struct ib_udata *udata)
 {
@@ -206,6 +228,7 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	struct uet_qp *qp = to_uet_qp(ibqp);
 	struct uet_create_qp_cmd cmd;
 	struct uet_ucontext *uctx;
+	bool ru, driver;
 	int err;
 
 	BUILD_BUG_ON(UET_WQE_MAX_SGE != UET_MAX_SGE);
@@ -216,18 +239,34 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 					 ibucontext);
 	if (!uctx)
 		return -EOPNOTSUPP;
-	err = uet_udata_get_cmd(udata, &cmd, sizeof(cmd));
+	err = uet_udata_get_cmd_min(udata, &cmd,
+				    offsetofend(typeof(cmd), reserved_20),
+				    sizeof(cmd));
 	if (err)
 		return err;
 	if (cmd.reserved_20)
 		return -EINVAL;
-	if (cmd.comp_mask || init->create_flags) {
+	if (cmd.comp_mask & ~UET_CREATE_QP_RU || init->create_flags) {
 		ibdev_dbg(ibdev, "create_qp: unsupported comp_mask %#x flags %#x\n",
 			  cmd.comp_mask, init->create_flags);
 		return -EOPNOTSUPP;
 	}
+	/* RU fields go with an RU QP, and only with one. */
+	ru = cmd.comp_mask & UET_CREATE_QP_RU;
+	driver = init->qp_type == IB_QPT_DRIVER;
+	if (ru != driver ||
+	    (!ru && (cmd.ru_jkey || cmd.ru_flags))) {
+		ibdev_dbg(ibdev, "create_qp: RU fields and QP type %d disagree\n",
+			  init->qp_type);
+		return -EINVAL;
+	}
+	if (cmd.ru_flags & ~UET_QP_RU_ORDERED) {
+		ibdev_dbg(ibdev, "create_qp: unsupported RU flags %#x\n",
+			  cmd.ru_flags);
+		return -EOPNOTSUPP;
+	}
 	if (init->qp_type != IB_QPT_RC && init->qp_type != IB_QPT_UC &&
-	    init->qp_type != IB_QPT_UD) {
+	    init->qp_type != IB_QPT_UD && init->qp_type != IB_QPT_DRIVER) {
 		ibdev_dbg(ibdev, "create_qp: type %d not supported\n",
 			  init->qp_type);
 		return -EOPNOTSUPP;
@@ -235,6 +274,20 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	err = uet_qp_check_cap(ibdev, init);
 	if (err)
 		return err;
+	qp->job_id = UET_DEFAULT_JOB;
+	qp->pds_mode = UET_PDS_ROD_REQ;
+	INIT_LIST_HEAD(&qp->ru_msgs);
+	if (init->qp_type == IB_QPT_DRIVER) {
+		qp->jkey = uet_jkey_get(udev, cmd.ru_jkey, ibqp->pd);
+		if (!qp->jkey) {
+			ibdev_dbg(ibdev, "create_qp: no job key %#x on the PD\n",
+				  cmd.ru_jkey);
+			return -EINVAL;
+		}
+		qp->job_id = qp->jkey->job->id;
+		if (!(cmd.ru_flags & UET_QP_RU_ORDERED))
+			qp->pds_mode = UET_PDS_RUD_REQ;
+	}
 	if (atomic_inc_return(&udev->num_qps) > UET_MAX_QP) {
 		ibdev_dbg(ibdev, "create_qp: max_qp reached\n");
 		err = -ENOMEM;
@@ -296,6 +349,8 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	spin_lock_bh(&uctx->qps_lock);
 	list_add_tail(&qp->ctx_node, &uctx->qps);
 	spin_unlock_bh(&uctx->qps_lock);
+	if (uet_qp_is_ru(qp))
+		uet_qp_ru_start(qp);
 	return 0;
 
 err_erase_qpn:
@@ -309,6 +364,8 @@ err_fini_sq:
 	uet_queue_fini(&qp->sq.queue);
 err_uncount:
 	atomic_dec(&udev->num_qps);
+	if (qp->jkey)
+		uet_jkey_put(qp->jkey);
 	return err;
 }
 
@@ -330,6 +387,10 @@ int uet_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 		uet_queue_fini(&qp->rq.queue);
 	uet_queue_fini(&qp->sq.queue);
 	atomic_dec(&udev->num_qps);
+	if (qp->jkey) {
+		uet_ses_ru_fini(qp);
+		uet_jkey_put(qp->jkey);
+	}
 	return 0;
 }
 
@@ -458,6 +519,8 @@ static void uet_qp_enter_state(struct uet_qp *qp, enum ib_qp_state state)
 		qp->rnr_nak = false;
 		qp->rx_dead = false;
 		spin_unlock_bh(&qp->rx_lock);
+		if (uet_qp_is_ru(qp))
+			uet_ses_ru_fini(qp);
 		uet_tx_set_state(qp, state);
 		break;
 	case IB_QPS_ERR:
@@ -504,6 +567,17 @@ void uet_qp_put(struct uet_qp *qp)
 		complete(&qp->released);
 }
 
+/* An RU QP has three states: RESET, RTS and ERR, and no attributes. */
+static bool uet_qp_ru_modify_ok(enum ib_qp_state cur, enum ib_qp_state next,
+				int mask)
+{
+	if (mask & ~(IB_QP_STATE | IB_QP_CUR_STATE))
+		return false;
+	return next == IB_QPS_ERR || next == IB_QPS_RESET ||
+	       (next == IB_QPS_RTS && (cur == IB_QPS_RESET ||
+				       cur == IB_QPS_RTS));
+}
+
 int uet_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		  struct ib_udata *udata)
 {
@@ -521,7 +595,8 @@ int uet_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	mutex_lock(&qp->lock);
 	cur = mask & IB_QP_CUR_STATE ? attr->cur_qp_state : qp->attr.qp_state;
 	next = mask & IB_QP_STATE ? attr->qp_state : cur;
-	if (!ib_modify_qp_is_ok(cur, next, ibqp->qp_type, mask)) {
+	if (uet_qp_is_ru(qp) ? !uet_qp_ru_modify_ok(cur, next, mask) :
+			       !ib_modify_qp_is_ok(cur, next, ibqp->qp_type, mask)) {
 		ibdev_dbg(ibdev, "modify_qp: %u: %d -> %d with mask %#x refused\n",
 			  ibqp->qp_num, cur, next, mask);
 		err = -EINVAL;
@@ -541,8 +616,13 @@ int uet_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		qp->pdc = NULL;
 		spin_unlock_bh(&qp->sq.lock);
 	}
-	if (mask & IB_QP_STATE)
-		uet_qp_enter_state(qp, next);
+	if (mask & IB_QP_STATE) {
+		if (uet_qp_is_ru(qp) && cur == IB_QPS_RESET &&
+		    next == IB_QPS_RTS)
+			uet_qp_ru_start(qp);
+		else
+			uet_qp_enter_state(qp, next);
+	}
 out_unlock:
 	mutex_unlock(&qp->lock);
 	return err;

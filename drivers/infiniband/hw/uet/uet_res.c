@@ -66,7 +66,7 @@ int uet_fill_res_qp_entry(struct sk_buff *msg, struct ib_qp *ibqp)
 	table = nla_nest_start(msg, RDMA_NLDEV_ATTR_DRIVER);
 	if (!table)
 		return -EMSGSIZE;
-	if (rdma_nl_put_driver_u32(msg, "job", UET_DEFAULT_JOB) ||
+	if (rdma_nl_put_driver_u32(msg, "job", qp->job_id) ||
 	    rdma_nl_put_driver_u32(msg, "ri", ibqp->qp_num >> 12) ||
 	    rdma_nl_put_driver_u32(msg, "pid_on_fep",
 				   ibqp->qp_num & UET_SES_PID) ||

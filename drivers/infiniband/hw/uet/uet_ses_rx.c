@@ -60,7 +60,7 @@ static void uet_srq_limit_check(struct uet_srq *srq)
 		srq->ibsrq.event_handler(&ev, srq->ibsrq.srq_context);
 }
 
-static bool uet_qp_take_recv(struct uet_qp *qp, struct uet_recv_wqe *rwqe)
+bool uet_qp_take_recv(struct uet_qp *qp, struct uet_recv_wqe *rwqe)
 {
 	struct uet_srq *srq;
 
@@ -74,7 +74,7 @@ static bool uet_qp_take_recv(struct uet_qp *qp, struct uet_recv_wqe *rwqe)
 }
 
 /* Bytes a receive WQE can hold; 0 when it is malformed. */
-static u64 uet_recv_capacity(const struct uet_recv_wqe *rwqe, u32 max_sge)
+u64 uet_recv_capacity(const struct uet_recv_wqe *rwqe, u32 max_sge)
 {
 	u64 len = 0;
 	u32 i;
@@ -90,18 +90,17 @@ static u64 uet_recv_capacity(const struct uet_recv_wqe *rwqe, u32 max_sge)
  * Scatter @len bytes at @off of a message into the receive buffers.
  * Return: 0, or -EFAULT when an SGE names no local-write MR of the PD.
  */
-static int uet_recv_place(struct uet_qp *qp, const struct uet_recv_wqe *rwqe,
-			  u64 off, const void *data, u32 len)
+int uet_recv_place(struct uet_qp *qp, const struct uet_recv_wqe *rwqe,
+		   u64 off, const void *data, u32 len)
 {
 	return uet_sge_copy(to_uet_dev(qp->ibqp.device), qp->ibqp.pd,
 			    rwqe->sge, rwqe->num_sge, off, (void *)data, len,
 			    true);
 }
 
-static void uet_recv_complete(struct uet_qp *qp, u64 wr_id,
-			      enum ib_wc_status status, enum ib_wc_opcode op,
-			      u32 byte_len, u32 src_qp, u64 hdata,
-			      unsigned int flags)
+void uet_recv_complete(struct uet_qp *qp, u64 wr_id, enum ib_wc_status status,
+		       enum ib_wc_opcode op, u32 byte_len, u32 src_qp, u64 hdata,
+		       unsigned int flags)
 {
 	struct uet_cqe cqe = {
 		.wr_id = wr_id,
@@ -111,6 +110,7 @@ static void uet_recv_complete(struct uet_qp *qp, u64 wr_id,
 		.qp_num = qp->ibqp.qp_num,
 		.src_qp = src_qp,
 		.flags = flags,
+		.job_id = qp->job_id,
 	};
 
 	if (hdata & UET_HDATA_IMM) {
@@ -120,23 +120,6 @@ static void uet_recv_complete(struct uet_qp *qp, u64 wr_id,
 	uet_cq_post(to_uet_cq(qp->ibqp.recv_cq), &cqe,
 		    status != IB_WC_SUCCESS || hdata & UET_HDATA_SOLICITED);
 }
-
-/* What one request packet says, after its lengths were checked. */
-struct uet_req {
-	const struct uet_ses_std *ses;
-	const struct uet_ses_atomic *amo;	/* atomics: the extension */
-	unsigned int opcode;
-	bool som;
-	bool eom;
-	u16 message_id;
-	u32 job;
-	u32 qpn;
-	u32 src_qpn;
-	u32 mlen;			/* request_length */
-	u32 off;			/* of this payload in the message */
-	const void *data;
-	u32 len;
-};
 
 static int uet_req_parse(struct uet_dev *udev, struct sk_buff *skb,
 			 struct uet_req *r)
@@ -347,8 +330,8 @@ static u8 uet_rcv_write(struct uet_qp *qp, const struct uet_req *r,
 }
 
 /* The target region of an RDMA operation: rkey, rights and bounds. */
-static u8 uet_rkey_check(struct uet_qp *qp, u32 rkey, u64 va, u64 len,
-			 int access, struct uet_mr **mrp)
+u8 uet_rkey_check(struct uet_qp *qp, u32 rkey, u64 va, u64 len, int access,
+		  struct uet_mr **mrp)
 {
 	struct uet_dev *udev = to_uet_dev(qp->ibqp.device);
 	struct uet_mr *mr;
@@ -553,20 +536,53 @@ static bool uet_rc_peer_ok(struct uet_qp *qp, const struct uet_req *r,
 	       ipv6_addr_equal(&info->path.saddr, &qp->av.path.daddr);
 }
 
+/*
+ * A request to an RU QP: answered packet by packet, and never a reason
+ * for the QP to stop taking requests from anyone else.
+ */
+static void uet_ses_ru_rcv(struct uet_qp *qp, const struct uet_req *r,
+			   const struct uet_rx_info *info,
+			   struct uet_rsp_slot *slot)
+{
+	u8 rc;
+
+	spin_lock(&qp->rx_lock);
+	switch (r->opcode) {
+	case UET_SES_SEND:
+	case UET_SES_WRITE:
+		rc = uet_ses_ru_msg(qp, r, info);
+		break;
+	case UET_SES_READ:
+		rc = uet_rcv_read(qp, r, slot);
+		break;
+	default:
+		uet_count(to_uet_dev(qp->ibqp.device),
+			  UET_CNT_RX_DROP_UNSUPPORTED);
+		rc = UET_RC_UNSUPPORTED_OP;
+		break;
+	}
+	spin_unlock(&qp->rx_lock);
+	/* A READ's response carries its data; the others count a packet. */
+	uet_rsp_fill(slot, r, rc, rc != UET_RC_OK ? 0 :
+		     r->opcode == UET_SES_READ ? r->mlen : r->len);
+}
+
 /**
- * uet_ses_rcv - act on one in-order ROD request
+ * uet_ses_rcv - act on one request PDS delivered
  * @udev: the device
  * @skb: the request from its SES header on
  * @info: where it came from
+ * @mode: the PDS mode it came with (UET_PDS_ROD_REQ or UET_PDS_RUD_REQ)
  * @slot: the response to send back, if any
  *
  * Context: softirq, under the PDC's lock (requests of a PDC arrive here
- * one at a time and in PSN order).
+ * one at a time: in PSN order with ROD, as they came with RUD).
  * Return: true if @slot was filled in: at the end of a message, for
  * every READ and atomic, or when the request was refused.
  */
 bool uet_ses_rcv(struct uet_dev *udev, struct sk_buff *skb,
-		 const struct uet_rx_info *info, struct uet_rsp_slot *slot)
+		 const struct uet_rx_info *info, u8 mode,
+		 struct uet_rsp_slot *slot)
 {
 	bool respond = false;
 	struct uet_req r;
@@ -578,15 +594,30 @@ bool uet_ses_rcv(struct uet_dev *udev, struct sk_buff *skb,
 		uet_rsp_fill(slot, &r, UET_RC_UNSUPPORTED_SIZE, 0);
 		return true;
 	}
-	if (r.job != UET_DEFAULT_JOB) {
+	/* Only a QP of the packet's job takes it (no QP: the default job). */
+	qp = uet_qp_get(udev, r.qpn);
+	if (r.job != (qp ? qp->job_id : UET_DEFAULT_JOB)) {
 		uet_count(udev, UET_CNT_RX_DROP_BAD_JOB);
 		uet_rsp_fill(slot, &r, UET_RC_BAD_JOB_ID, 0);
-		return true;
+		respond = true;
+		goto out_put;
 	}
-	qp = uet_qp_get(udev, r.qpn);
-	if (!qp || !uet_rc_peer_ok(qp, &r, info)) {
+	if (!qp || !(uet_qp_is_ru(qp) ? READ_ONCE(qp->state) == IB_QPS_RTS :
+				       uet_rc_peer_ok(qp, &r, info))) {
 		uet_count(udev, UET_CNT_RX_DROP_BAD_QP);
 		uet_rsp_fill(slot, &r, qp ? UET_RC_BAD_PID : UET_RC_BAD_INDEX, 0);
+		respond = true;
+		goto out_put;
+	}
+	if (uet_qp_is_ru(qp)) {
+		uet_ses_ru_rcv(qp, &r, info, slot);
+		respond = true;
+		goto out_put;
+	}
+	/* RC and UC execute in order: only what came over ROD. */
+	if (mode != UET_PDS_ROD_REQ) {
+		uet_count(udev, UET_CNT_RX_DROP_UNSUPPORTED);
+		uet_rsp_fill(slot, &r, UET_RC_UNSUPPORTED_OP, 0);
 		respond = true;
 		goto out_put;
 	}

@@ -93,6 +93,9 @@ static void uet_tx_complete(struct uet_qp *qp)
 		uet_tx_release(qp);
 		if (swqe->status != IB_WC_SUCCESS) {
 			uet_tx_post_cqe(qp, swqe, swqe->status);
+			/* An RU QP serves many peers: one failing stops none. */
+			if (uet_qp_is_ru(qp))
+				continue;
 			__uet_qp_error(qp);
 			return;
 		}
@@ -205,6 +208,7 @@ static bool uet_tx_opcode_ok(const struct uet_qp *qp, u32 opcode)
 	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
 		return qp->ibqp.qp_type != IB_QPT_UD;
 	case IB_UVERBS_WR_RDMA_READ:
+		return qp->ibqp.qp_type == IB_QPT_RC || uet_qp_is_ru(qp);
 	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
 	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
 	case IB_UVERBS_WR_ATOMIC_WRITE:
@@ -236,6 +240,51 @@ static u32 uet_tx_mtu(struct uet_qp *qp)
 
 	return min_t(u32, ib_mtu_enum_to_int(path),
 		     uet_dev_mtu(to_uet_dev(qp->ibqp.device)));
+}
+
+/*
+ * The destination of an RU QP's work request: an address handle of the
+ * QP's PD with the remote QPN, or an entry of its job's address table.
+ * The job key, if the WR names one, must be the QP's.
+ */
+static enum ib_wc_status uet_tx_ru_dest(struct uet_qp *qp,
+					struct uet_swqe *swqe)
+{
+	struct uet_dev *udev = to_uet_dev(qp->ibqp.device);
+	typeof(swqe->wqe.wr.ru) *ru = &swqe->wqe.wr.ru;
+	struct uet_ip_path *p = &swqe->av.path;
+	struct uet_job_addr a;
+	struct uet_ah *ah;
+	bool found;
+
+	if (ru->flags & ~UET_WQE_RU_ADDR_IDX || ru->reserved_1e0)
+		return IB_WC_LOC_QP_OP_ERR;
+	if (ru->jkey && ru->jkey != qp->jkey->key)
+		return IB_WC_LOC_PROT_ERR;
+
+	if (ru->flags & UET_WQE_RU_ADDR_IDX) {
+		if (uet_job_addr(qp->jkey->job, ru->dest, &a))
+			return IB_WC_LOC_QP_OP_ERR;
+		memset(&swqe->av, 0, sizeof(swqe->av));
+		memcpy(&p->daddr, a.gid, sizeof(p->daddr));
+		p->ipv4 = ipv6_addr_v4mapped(&p->daddr);
+		if (uet_gid_source(udev, p))
+			return IB_WC_LOC_QP_OP_ERR;
+		swqe->av.hop_limit = 64;
+		swqe->dest_qpn = a.qpn;
+		return IB_WC_SUCCESS;
+	}
+
+	xa_lock(&udev->ahs);
+	ah = xa_load(&udev->ahs, ru->dest);
+	found = ah && ah->ibah.pd == qp->ibqp.pd;
+	if (found)
+		swqe->av = ah->av;
+	xa_unlock(&udev->ahs);
+	if (!found || ru->remote_qpn > UET_QPN_MASK)
+		return IB_WC_LOC_QP_OP_ERR;
+	swqe->dest_qpn = ru->remote_qpn;
+	return IB_WC_SUCCESS;
 }
 
 /*
@@ -292,6 +341,14 @@ static void uet_tx_fetch_one(struct uet_qp *qp, struct uet_swqe *swqe,
 		swqe->status = IB_WC_LOC_LEN_ERR;
 		goto bad;
 	}
+	if (uet_qp_is_ru(qp)) {
+		swqe->status = uet_tx_ru_dest(qp, swqe);
+		if (swqe->status != IB_WC_SUCCESS)
+			goto bad;
+	} else {
+		swqe->av = qp->av;
+		swqe->dest_qpn = qp->attr.dest_qp_num;
+	}
 	swqe->len = len;
 	return;
 bad:
@@ -328,6 +385,21 @@ static int uet_tx_copy(struct uet_qp *qp, const struct uet_swqe *swqe,
 	}
 	return uet_sge_copy(to_uet_dev(qp->ibqp.device), qp->ibqp.pd,
 			    wqe->sge, wqe->num_sge, off, buf, len, to_mr);
+}
+
+/*
+ * The SES message_id of WQE @index.  An RU QP retries a message under a
+ * new id: at an RUD target the packets of the old attempt may still be
+ * arriving among those of the new one (uet_ses_ru.c).  SQ indexes need
+ * 14 bits, the attempt takes the other two.
+ */
+static u16 uet_tx_msg_id(const struct uet_qp *qp, const struct uet_swqe *swqe,
+			 u32 index)
+{
+	BUILD_BUG_ON(BIT(14) < UET_MAX_QP_WR);
+	if (!uet_qp_is_ru(qp))
+		return index;
+	return (index & (BIT(14) - 1)) | (swqe->attempt & 3) << 14;
 }
 
 static unsigned int uet_ses_opcode(u32 wr_opcode)
@@ -390,10 +462,10 @@ static struct sk_buff *uet_tx_build_fetch(struct uet_qp *qp,
 	ses = skb_put_zero(skb, sizeof(*ses));
 	ses->opcode = FIELD_PREP(UET_SES_OPCODE, uet_ses_opcode(wqe->opcode));
 	ses->flags = UET_SES_SOM | UET_SES_EOM;
-	ses->message_id = cpu_to_be16(index);
-	ses->gen_job = cpu_to_be32(UET_DEFAULT_JOB);
-	ses->pid_on_fep = cpu_to_be16(qp->attr.dest_qp_num & UET_SES_PID);
-	ses->resource_index = cpu_to_be16((qp->attr.dest_qp_num >> 12) &
+	ses->message_id = cpu_to_be16(uet_tx_msg_id(qp, swqe, index));
+	ses->gen_job = cpu_to_be32(qp->job_id);
+	ses->pid_on_fep = cpu_to_be16(swqe->dest_qpn & UET_SES_PID);
+	ses->resource_index = cpu_to_be16((swqe->dest_qpn >> 12) &
 					  UET_SES_RI);
 	ses->initiator = cpu_to_be32(qp->ibqp.qp_num);
 	ses->request_length = cpu_to_be32(len);
@@ -473,8 +545,8 @@ static struct sk_buff *uet_tx_build(struct uet_qp *qp, struct uet_swqe *swqe,
 		ses->opcode = FIELD_PREP(UET_SES_OPCODE,
 					 uet_ses_opcode(wqe->opcode));
 	ses->flags = flags;
-	ses->message_id = cpu_to_be16(index);
-	ses->gen_job = cpu_to_be32(UET_DEFAULT_JOB);
+	ses->message_id = cpu_to_be16(uet_tx_msg_id(qp, swqe, index));
+	ses->gen_job = cpu_to_be32(qp->job_id);
 	ses->pid_on_fep = cpu_to_be16(dest_qpn & UET_SES_PID);
 	ses->resource_index = cpu_to_be16((dest_qpn >> 12) & UET_SES_RI);
 	if (uet_ses_opcode(wqe->opcode) == UET_SES_WRITE)
@@ -513,12 +585,17 @@ static int uet_tx_rc(struct uet_qp *qp, struct uet_swqe *swqe, u32 index)
 	u32 n;
 
 	while (swqe->sent < swqe->len || !swqe->pkts) {
-		/* A PDC that failed or is closing is left for a new one. */
-		if (!qp->pdc || !uet_pdc_usable(qp->pdc)) {
+		/*
+		 * A PDC that failed or is closing is left for a new one; an
+		 * RU QP changes PDC with its destination.
+		 */
+		if (!qp->pdc || !uet_pdc_usable(qp->pdc) ||
+		    !uet_pdc_matches(qp->pdc, qp->pds_mode, qp->job_id,
+				     &swqe->av.path)) {
 			if (qp->pdc)
 				uet_pdc_put(qp->pdc);
-			qp->pdc = uet_pdc_initiator(udev, UET_PDS_ROD_REQ,
-						    UET_DEFAULT_JOB, &qp->av);
+			qp->pdc = uet_pdc_initiator(udev, qp->pds_mode,
+						    qp->job_id, &swqe->av);
 			if (!qp->pdc)
 				return -EAGAIN;
 		}
@@ -534,7 +611,7 @@ static int uet_tx_rc(struct uet_qp *qp, struct uet_swqe *swqe, u32 index)
 		else
 			skb = uet_tx_build(qp, swqe, index,
 					   sizeof(struct uet_pds_req),
-					   qp->attr.dest_qp_num,
+					   swqe->dest_qpn,
 					   swqe->wqe.wr.rdma.rkey, swqe->sent, n);
 		if (IS_ERR(skb)) {
 			if (PTR_ERR(skb) == -ENOMEM)
@@ -552,8 +629,12 @@ static int uet_tx_rc(struct uet_qp *qp, struct uet_swqe *swqe, u32 index)
 		pkt->qpn = qp->ibqp.qp_num;
 		pkt->wqe_index = index;
 		pkt->attempt = swqe->attempt;
-		/* Every READ and atomic packet is a message of its own. */
-		pkt->want_rsp = single || swqe->sent + n == swqe->len;
+		/*
+		 * Every READ and atomic packet is a message of its own; an
+		 * RU target answers every packet (uet_ses_ru.c).
+		 */
+		pkt->want_rsp = single || swqe->sent + n == swqe->len ||
+				uet_qp_is_ru(qp);
 		pkt->off = swqe->sent;
 		/*
 		 * UC has no retry count; its PDC, which RC QPs may share,
@@ -786,11 +867,17 @@ static void uet_tx_retry(struct uet_qp *qp, struct uet_swqe *swqe, u32 index,
 		uet_count(udev, UET_CNT_RETRANSMITS);
 		delay = msecs_to_jiffies(uet_tx_rto_ms(qp));
 	}
+	/*
+	 * RC and UC: the target took nothing after the refused message, so
+	 * all of it is sent again.  RU: the messages after it went to their
+	 * targets, maybe other ones; only the refused one starts over, and
+	 * the engine skips over those already sent.
+	 */
 	for (i = index; i != qp->sq_send + (qp->sq_send != qp->sq_fetch);
 	     i++) {
 		struct uet_swqe *s = uet_swqe_at(qp, i);
 
-		if (s->done)
+		if (s->done || (uet_qp_is_ru(qp) && i != index))
 			continue;
 		s->attempt++;
 		s->sent = 0;
@@ -849,20 +936,21 @@ static int uet_tx_fetched(struct uet_qp *qp, struct uet_swqe *swqe,
 	return data ? -EFAULT : 0;
 }
 
-/* The WQE a response or failure is for, if it is still waiting. */
+/*
+ * The WQE a response or failure is for, if it is still waiting: fetched,
+ * not done, and of the same attempt.  An RU QP's retry goes back to one
+ * WQE while later ones, sent already, still wait for their responses.
+ */
 static struct uet_swqe *uet_tx_waiting(struct uet_qp *qp,
 				       const struct uet_tx_done *done)
 {
-	/* Sent so far: up to sq_send, and sq_send itself if it started. */
-	u32 sent = qp->sq_send - qp->sq.consumer;
 	struct uet_swqe *swqe;
 
-	if (qp->sq_send != qp->sq_fetch)
-		sent++;
-	if (done->wqe_index - qp->sq.consumer >= sent)
+	if (done->wqe_index - qp->sq.consumer >=
+	    qp->sq_fetch - qp->sq.consumer)
 		return NULL;
 	swqe = uet_swqe_at(qp, done->wqe_index);
-	if (swqe->done || swqe->attempt != done->attempt)
+	if (swqe->done || !swqe->pkts || swqe->attempt != done->attempt)
 		return NULL;
 	return swqe;
 }

@@ -20,12 +20,23 @@ bool uet_udata_in_cleared(struct ib_udata *udata)
  */
 int uet_udata_get_cmd(struct ib_udata *udata, void *cmd, size_t size)
 {
-	if (!udata || udata->inlen < size)
+	return uet_udata_get_cmd_min(udata, cmd, size, size);
+}
+
+/*
+ * The same for a command that grew: one from an older provider, of at
+ * least @min bytes, reads as if the fields it lacks were zero.
+ */
+int uet_udata_get_cmd_min(struct ib_udata *udata, void *cmd, size_t min,
+			  size_t size)
+{
+	if (!udata || udata->inlen < min)
 		return -EINVAL;
 	if (udata->inlen > size &&
 	    !ib_is_udata_cleared(udata, size, udata->inlen - size))
 		return -EINVAL;
-	return ib_copy_from_udata(cmd, udata, size);
+	memset(cmd, 0, size);
+	return ib_copy_from_udata(cmd, udata, min(udata->inlen, size));
 }
 
 int uet_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
