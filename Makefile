@@ -73,7 +73,7 @@ $(KABI_GEN): $(TOP)/scripts/rdma-core-v44/gen-kernel-abi.py \
 	python3 $< /usr/include/rdma/ib_user_verbs.h $@
 
 $(PROVIDER): $(PROV_SRCS) $(PROV_HDRS) $(PROV_MAP) $(KABI_GEN) \
-		$(PROVDIR)/tools/uet-job.c
+		$(PROVDIR)/tools/uet-job.c $(PROVDIR)/examples/uet_ru_pingpong.c
 	@mkdir -p $(dir $@)
 	$(CC) $(PROV_CFLAGS) -fsyntax-only \
 		$(TOP)/scripts/rdma-core-v44/abi-checks.c
@@ -86,6 +86,10 @@ $(PROVIDER): $(PROV_SRCS) $(PROV_HDRS) $(PROV_MAP) $(KABI_GEN) \
 	ln -sf $(PROVDIR)/uetdv.h $(B)/include/infiniband/uetdv.h
 	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(B)/include \
 		-o $(B)/provider/uet-job $(PROVDIR)/tools/uet-job.c \
+		-L$(B)/provider -luet -libverbs
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(B)/include \
+		-o $(B)/provider/uet_ru_pingpong \
+		$(PROVDIR)/examples/uet_ru_pingpong.c \
 		-L$(B)/provider -luet -libverbs
 
 # The kselftest framework comes from Debian's linux-source-6.12.
@@ -146,8 +150,13 @@ install:
 	mkdir -p $(DESTDIR)$(PROVIDER_DIR)
 	ln -sf ../libuet.so.1 $(DESTDIR)$(PROVIDER_DIR)/libuet-rdmav34.so
 	install -D -m 0755 $(B)/provider/uet-job $(DESTDIR)/usr/bin/uet-job
+	install -D -m 0755 $(B)/provider/uet_ru_pingpong \
+		$(DESTDIR)/usr/bin/uet_ru_pingpong
 	install -D -m 0644 $(PROVDIR)/uetdv.h \
 		$(DESTDIR)/usr/include/infiniband/uetdv.h
+	mkdir -p $(DESTDIR)/usr/share/man/man1 $(DESTDIR)/usr/share/man/man3
+	cp -P $(PROVDIR)/man/*.1 $(DESTDIR)/usr/share/man/man1/
+	cp -P $(PROVDIR)/man/*.3 $(DESTDIR)/usr/share/man/man3/
 	install -D -m 0644 $(PROVDIR)/uet.driver $(DESTDIR)$(DRIVER_CONF)
 
 uninstall:
@@ -155,7 +164,8 @@ uninstall:
 	depmod -a $(KVER)
 	rm -f $(DESTDIR)$(PROVIDER_DIR)/libuet-rdmav34.so $(DESTDIR)$(DRIVER_CONF) \
 		$(DESTDIR)$(LIBDIR)/libuet.so.1 $(DESTDIR)$(LIBDIR)/libuet.so \
-		$(DESTDIR)/usr/include/infiniband/uetdv.h $(DESTDIR)/usr/bin/uet-job
+		$(DESTDIR)/usr/include/infiniband/uetdv.h $(DESTDIR)/usr/bin/uet-job \
+		$(DESTDIR)/usr/bin/uet_ru_pingpong
 
 clean:
 	-$(KMAKE) clean >/dev/null 2>&1

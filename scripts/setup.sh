@@ -12,7 +12,8 @@ PKGS="linux-source-6.12 qemu-system-x86 busybox-static rdma-core ibverbs-utils
 ibverbs-providers perftest python3-pyverbs libibverbs-dev librdmacm-dev
 libnl-3-dev libnl-route-3-dev iproute2 tcpdump sparse bc bison flex
 libelf-dev libssl-dev dwarves cpio xz-utils kmod gcc make pkg-config
-ethtool iputils-ping netcat-openbsd strace rsync patch procps binutils python3"
+ethtool iputils-ping netcat-openbsd strace rsync patch procps binutils python3
+man-db util-linux"
 
 log() { printf 'setup: %s\n' "$*"; }
 

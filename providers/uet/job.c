@@ -12,7 +12,7 @@
 #include "uet.h"
 #include "uetdv.h"
 
-static bool is_uet_context(struct ibv_context *ibctx)
+bool uet_is_context(struct ibv_context *ibctx)
 {
 	return ibctx && verbs_get_device(ibctx->device)->ops == &uet_dev_ops;
 }
@@ -22,7 +22,7 @@ int uetdv_query_device(struct ibv_context *ibctx,
 {
 	struct uet_context *ctx;
 
-	if (!is_uet_context(ibctx))
+	if (!uet_is_context(ibctx))
 		return EOPNOTSUPP;
 	if (attr->comp_mask)
 		return EINVAL;
@@ -43,7 +43,7 @@ struct uetdv_job *uetdv_alloc_job(struct ibv_context *ibctx,
 	struct uetdv_job *job;
 	int err;
 
-	if (!is_uet_context(ibctx)) {
+	if (!uet_is_context(ibctx)) {
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
@@ -125,7 +125,7 @@ int uetdv_import_job(struct ibv_context *ibctx, int fd, struct uetdv_job **jobp)
 	struct uetdv_job *job;
 	int err;
 
-	if (!is_uet_context(ibctx))
+	if (!uet_is_context(ibctx))
 		return EOPNOTSUPP;
 	if (fd < 0)
 		return EBADF;
@@ -214,7 +214,7 @@ struct uetdv_job_key *uetdv_create_jkey(struct ibv_pd *ibpd,
 	uint32_t key = 0;
 	int err;
 
-	if (!is_uet_context(ibpd->context)) {
+	if (!uet_is_context(ibpd->context)) {
 		errno = EOPNOTSUPP;
 		return NULL;
 	}

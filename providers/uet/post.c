@@ -66,6 +66,7 @@ enum {
 			  IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP |
 			  IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD,
 	UET_UD_SEND_OPS = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM,
+	UET_RU_SEND_OPS = UET_UC_SEND_OPS | IBV_QP_EX_WITH_RDMA_READ,
 };
 
 /* ATOMIC_WRITE on RC only, and only if the kernel reports it. */
@@ -80,6 +81,8 @@ static uint64_t uet_send_ops(struct ibv_context *ibctx,
 		return UET_UC_SEND_OPS;
 	case IBV_QPT_UD:
 		return UET_UD_SEND_OPS;
+	case IBV_QPT_DRIVER:
+		return UET_RU_SEND_OPS;
 	default:
 		return 0;
 	}
@@ -181,12 +184,18 @@ static int uet_post_one_send(struct uet_qp *qp, uint32_t idx,
 			     const struct ibv_send_wr *wr)
 {
 	bool ud = qp->vqp.qp.qp_type == IBV_QPT_UD;
+	bool ru = qp->vqp.qp.qp_type == IBV_QPT_DRIVER;
 	struct uet_send_wqe *wqe;
 	int i, err;
 
 	if (!uet_opcode_ok(qp, wr->opcode) ||
 	    wr->send_flags & ~UET_SEND_FLAGS || wr->num_sge < 0 ||
-	    (uint32_t)wr->num_sge > qp->sq.max_sge || (ud && !wr->wr.ud.ah))
+	    (uint32_t)wr->num_sge > qp->sq.max_sge ||
+	    ((ud || ru) && !wr->wr.ud.ah))
+		return EINVAL;
+	/* An RU QP's RDMA WRs have nowhere to name a peer: ibv_wr_*(). */
+	if (ru && wr->opcode != IBV_WR_SEND &&
+	    wr->opcode != IBV_WR_SEND_WITH_IMM)
 		return EINVAL;
 	if (uet_queue_full(&qp->sq.queue, idx))
 		return ENOMEM;
@@ -217,6 +226,10 @@ static int uet_post_one_send(struct uet_qp *qp, uint32_t idx,
 	if (ud)
 		uet_wqe_set_ud(wqe, wr->wr.ud.ah, wr->wr.ud.remote_qpn,
 			       wr->wr.ud.remote_qkey);
+	if (ru) {
+		wqe->wr.ru.dest = to_uet_ah(wr->wr.ud.ah)->ah_id;
+		wqe->wr.ru.remote_qpn = wr->wr.ud.remote_qpn;
+	}
 
 	/*
 	 * The value comes in the WR's one 8-byte SGE; it is read now, as
@@ -406,7 +419,7 @@ int uet_post_srq_recv(struct ibv_srq *ibsrq, struct ibv_recv_wr *wr,
  * cannot fail, so the first error is kept, the rest of the batch is
  * ignored and wr_complete() returns the error without posting anything.
  */
-static void uet_wr_fail(struct uet_qp *qp, int err)
+void uet_wr_fail(struct uet_qp *qp, int err)
 {
 	if (!qp->wr_err)
 		qp->wr_err = err;
@@ -436,7 +449,7 @@ static struct uet_send_wqe *uet_wr_begin(struct ibv_qp_ex *ibqpx,
 }
 
 /* The WQE a setter completes: the one of the last opcode call. */
-static struct uet_send_wqe *uet_wr_cur(struct uet_qp *qp)
+struct uet_send_wqe *uet_wr_cur(struct uet_qp *qp)
 {
 	if (!qp->wr_wqe && !qp->wr_err)
 		uet_wr_fail(qp, EINVAL);

@@ -67,8 +67,10 @@ static void uet_qp_unmap(struct uet_qp *qp)
 	uet_wq_fini(&qp->sq);
 }
 
-struct ibv_qp *uet_create_qp_ex(struct ibv_context *ibctx,
-				struct ibv_qp_init_attr_ex *attr)
+/* Create a QP with the driver command @drv: any type but an RU one's. */
+struct ibv_qp *uet_create_qp_cmd(struct ibv_context *ibctx,
+				 struct ibv_qp_init_attr_ex *attr,
+				 const struct uet_create_qp_cmd *drv)
 {
 	struct uet_cmd_create_qp_resp resp = {};
 	struct uet_cmd_create_qp cmd = {};
@@ -76,12 +78,7 @@ struct ibv_qp *uet_create_qp_ex(struct ibv_context *ibctx,
 	struct uet_qp *qp;
 	int err;
 
-	err = uet_qp_validate(ibctx, attr);
-	if (err) {
-		errno = err;
-		return NULL;
-	}
-
+	cmd.drv_payload = *drv;
 	qp = calloc(1, sizeof(*qp));
 	if (!qp)
 		return NULL;
@@ -106,6 +103,20 @@ err_free:
 	free(qp);
 	errno = err;
 	return NULL;
+}
+
+struct ibv_qp *uet_create_qp_ex(struct ibv_context *ibctx,
+				struct ibv_qp_init_attr_ex *attr)
+{
+	const struct uet_create_qp_cmd drv = {};
+	int err;
+
+	err = uet_qp_validate(ibctx, attr);
+	if (err) {
+		errno = err;
+		return NULL;
+	}
+	return uet_create_qp_cmd(ibctx, attr, &drv);
 }
 
 struct ibv_qp *uet_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr)

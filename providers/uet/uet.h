@@ -8,6 +8,7 @@
 #include <rdma/uet-abi.h>
 
 #include "uet_queue.h"
+#include "uetdv.h"
 
 /*
  * A protection domain, or a parent domain wrapping one.  A parent domain
@@ -77,6 +78,7 @@ struct uet_qp {
 	struct uet_send_wqe *wr_wqe;	/* the WQE the setters complete */
 	uint32_t wr_producer;		/* sq.producer once it is posted */
 	int wr_err;			/* set: wr_complete() posts nothing */
+	struct uetdv_qp_ex dv;		/* RU: the setters of uetdv.h */
 };
 
 static inline struct uet_qp *to_uet_qp(struct ibv_qp *ibqp)
@@ -118,6 +120,7 @@ struct uet_context {
 struct uet_ah {
 	struct ibv_ah ibv_ah;
 	uint32_t ah_id;		/* the kernel's name for it in UD WQEs */
+	uint32_t remote_qpn;	/* uetdv_create_ah_ex(): the peer's endpoint */
 };
 
 static inline struct uet_ah *to_uet_ah(struct ibv_ah *ibah)
@@ -174,6 +177,9 @@ void uet_cq_clean(struct uet_cq *cq, uint32_t qpn);
 void uet_cq_ex_init(struct uet_cq *cq);
 
 struct ibv_qp *uet_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr);
+struct ibv_qp *uet_create_qp_cmd(struct ibv_context *ibctx,
+				 struct ibv_qp_init_attr_ex *attr,
+				 const struct uet_create_qp_cmd *drv);
 struct ibv_qp *uet_create_qp_ex(struct ibv_context *ibctx,
 				struct ibv_qp_init_attr_ex *attr);
 int uet_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
@@ -200,5 +206,8 @@ int uet_post_srq_recv(struct ibv_srq *ibsrq, struct ibv_recv_wr *wr,
 bool uet_send_ops_supported(struct ibv_context *ibctx,
 			    enum ibv_qp_type qp_type, uint64_t send_ops);
 void uet_qp_ex_init(struct uet_qp *qp, uint64_t send_ops);
+struct uet_send_wqe *uet_wr_cur(struct uet_qp *qp);
+void uet_wr_fail(struct uet_qp *qp, int err);
+bool uet_is_context(struct ibv_context *ibctx);
 
 #endif /* __UET_H__ */

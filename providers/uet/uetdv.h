@@ -89,6 +89,76 @@ struct uetdv_job_key *uetdv_create_jkey(struct ibv_pd *pd,
 					unsigned int flags);
 int uetdv_destroy_jkey(struct uetdv_job_key *jkey);
 
+/*
+ * Reliable-unconnected (RU) queue pairs: one QP reaches every peer of its
+ * job, the destination given with each work request.  Created in RTS on
+ * the job key's PD (qp_type IBV_QPT_DRIVER); messages are delivered as
+ * their packets arrive (RUD), or in order with UETDV_QP_ORDERED (ROD).
+ * Send opcodes: SEND, SEND_WITH_IMM, RDMA_WRITE, RDMA_WRITE_WITH_IMM and
+ * RDMA_READ.  The QP number is its UET address on the device: resource
+ * index << 12 | PIDonFEP.
+ */
+enum uetdv_qp_init_attr_mask {
+	UETDV_QP_INIT_ATTR_FLAGS = 1 << 0,
+};
+
+enum uetdv_qp_flags {
+	UETDV_QP_ORDERED = 1 << 0,
+};
+
+struct uetdv_qp_init_attr {
+	uint64_t comp_mask;		/* enum uetdv_qp_init_attr_mask */
+	struct uetdv_job_key *job_key;	/* the QP's job: required */
+	uint32_t flags;			/* enum uetdv_qp_flags */
+};
+
+struct ibv_qp *uetdv_create_qp(struct ibv_context *context,
+			       struct ibv_qp_init_attr_ex *attr,
+			       struct uetdv_qp_init_attr *uattr);
+
+/* An address handle that also names the peer's endpoint (remote QPN). */
+struct ibv_ah *uetdv_create_ah_ex(struct ibv_pd *pd,
+				  struct uetdv_ah_attr_ex *attr);
+
+/*
+ * Work requests of an RU QP through ibv_qp_ex (ibv_wr_start() ...
+ * ibv_wr_complete()): after the opcode call, the destination is set with
+ * wr_set_ru_addr() - an address handle from uetdv_create_ah_ex(), or NULL
+ * and an index into the job's address table - and optionally the job key
+ * with wr_set_job_key() (0, the default, is the QP's own).
+ * With ibv_post_send(), an RU QP takes SEND and SEND_WITH_IMM, addressed
+ * by wr.ud.ah and wr.ud.remote_qpn.
+ */
+struct uetdv_qp_ex {
+	uint64_t comp_mask;
+	void (*wr_set_ru_addr)(struct uetdv_qp_ex *uqp, struct ibv_ah *ah,
+			       unsigned int addr_idx);
+	void (*wr_set_job_key)(struct uetdv_qp_ex *uqp, uint32_t jkey);
+};
+
+struct uetdv_qp_ex *uetdv_qp_ex_from_ibv_qp_ex(struct ibv_qp_ex *qp);
+
+static inline void uetdv_wr_set_ru_addr(struct uetdv_qp_ex *uqp,
+					struct ibv_ah *ah,
+					unsigned int addr_idx)
+{
+	uqp->wr_set_ru_addr(uqp, ah, addr_idx);
+}
+
+static inline void uetdv_wr_set_job_key(struct uetdv_qp_ex *uqp,
+					uint32_t jkey)
+{
+	uqp->wr_set_job_key(uqp, jkey);
+}
+
+/*
+ * Completions, between ibv_start_poll() and ibv_end_poll() on a uet
+ * CQ: the JobID the message came with (0 for RC, UC and UD) and its
+ * initiator, the source QP number.
+ */
+uint32_t uetdv_wc_read_job_id(struct ibv_cq_ex *cq);
+uint32_t uetdv_wc_read_src_id(struct ibv_cq_ex *cq);
+
 #ifdef __cplusplus
 }
 #endif

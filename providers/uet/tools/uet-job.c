@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <infiniband/verbs.h>
@@ -47,10 +48,19 @@ static struct ibv_context *open_device(const char *name)
 	return ctx;
 }
 
+/*
+ * RDMA pins the memory it registers: lift the locked-memory limit, as
+ * batch schedulers do for RDMA jobs, while we still may.
+ */
 static int drop_privileges(const char *user)
 {
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	struct passwd *pw = getpwnam(user);
 
+	if (setrlimit(RLIMIT_MEMLOCK, &unlimited)) {
+		perror("uet-job: cannot lift RLIMIT_MEMLOCK");
+		return -1;
+	}
 	if (!pw) {
 		fprintf(stderr, "uet-job: no user %s\n", user);
 		return -1;
