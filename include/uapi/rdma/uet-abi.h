@@ -274,6 +274,17 @@ struct uet_resize_cq_resp {
 	__aligned_u64 mmap_size;
 };
 
+enum uet_reg_mr_cmd_mask {
+	/* Remote access only for requests of the job of jkey. */
+	UET_REG_MR_JOB = 1 << 0,
+};
+
+/* Optional: a registration without a command is open to every job. */
+struct uet_reg_mr_cmd {
+	__u32 comp_mask;		/* enum uet_reg_mr_cmd_mask */
+	__u32 jkey;			/* a job key of the MR's PD */
+};
+
 struct uet_create_ah_resp {
 	__u32 comp_mask;
 	/* Names this address handle in UD work requests. */

@@ -224,6 +224,8 @@ struct uet_mr {
 	struct ib_umem *umem;		/* NULL for the DMA MR */
 	struct page **pages;		/* umem's pages, in order */
 	int access;
+	/* Restricted to a job: remote access only for its requests. */
+	struct uet_jkey *jkey;
 	/* Held by the data path while it copies; dereg waits for it. */
 	refcount_t ref;
 	struct completion released;
@@ -469,6 +471,7 @@ int uet_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
 struct uet_mr *uet_mr_get(struct uet_dev *udev, u32 key, struct ib_pd *pd);
 void uet_mr_put(struct uet_mr *mr);
 bool uet_mr_covers(const struct uet_mr *mr, u64 iova, u64 len);
+bool uet_mr_job_ok(const struct uet_mr *mr, u32 job);
 void uet_mr_copy(struct uet_mr *mr, u64 iova, void *buf, u32 len,
 		 bool to_mr);
 int uet_sge_copy(struct uet_dev *udev, struct ib_pd *pd,

@@ -224,32 +224,69 @@ static void uet_mr_unpin(struct ib_umem *umem, struct page **pages)
 	ib_umem_release(umem);
 }
 
+/*
+ * The optional driver command of reg_mr: a job key of @pd that restricts
+ * remote access to the MR to the key's job.  Taken (*jkeyp) until the MR
+ * is deregistered, so the key cannot be destroyed under it.
+ */
+static int uet_mr_get_cmd(struct uet_dev *udev, struct ib_pd *pd,
+			  struct ib_udata *udata, struct uet_jkey **jkeyp)
+{
+	struct uet_reg_mr_cmd cmd;
+	int err;
+
+	*jkeyp = NULL;
+	if (uet_udata_in_cleared(udata))
+		return 0;
+	err = uet_udata_get_cmd(udata, &cmd, sizeof(cmd));
+	if (err)
+		return err;
+	if (cmd.comp_mask & ~UET_REG_MR_JOB) {
+		ibdev_dbg(&udev->ibdev, "reg_mr: unsupported comp_mask %#x\n",
+			  cmd.comp_mask);
+		return -EOPNOTSUPP;
+	}
+	if (!(cmd.comp_mask & UET_REG_MR_JOB))
+		return cmd.jkey ? -EINVAL : 0;
+	*jkeyp = uet_jkey_get(udev, cmd.jkey, pd);
+	return *jkeyp ? 0 : -EINVAL;
+}
+
+/* May a request of JobID @job reach the MR? */
+bool uet_mr_job_ok(const struct uet_mr *mr, u32 job)
+{
+	return !mr->jkey || mr->jkey->job->id == job;
+}
+
 struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 			      u64 iova, int access, struct ib_udata *udata)
 {
 	struct uet_dev *udev = to_uet_dev(ibpd->device);
 	struct ib_device *ibdev = &udev->ibdev;
+	struct uet_jkey *jkey;
 	struct uet_mr *mr;
 	int err;
 
-	if (!uet_udata_in_cleared(udata)) {
-		ibdev_dbg(ibdev, "reg_mr: unknown udata input\n");
-		return ERR_PTR(-EINVAL);
-	}
-	err = uet_mr_check_access(ibdev, access);
+	err = uet_mr_get_cmd(udev, ibpd, udata, &jkey);
+	if (err)
+		return ERR_PTR(err);
 	if (err) {
 		ibdev_dbg(ibdev, "reg_mr: access %#x refused (%d)\n", access,
 			  err);
-		return ERR_PTR(err);
+		goto err_jkey;
 	}
 	if (!length || length > UET_MAX_MR_SIZE) {
 		ibdev_dbg(ibdev, "reg_mr: bad length %llu\n", length);
-		return ERR_PTR(-EINVAL);
+		err = -EINVAL;
+		goto err_jkey;
 	}
 
 	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
-	if (!mr)
-		return ERR_PTR(-ENOMEM);
+	if (!mr) {
+		err = -ENOMEM;
+		goto err_jkey;
+	}
+	mr->jkey = jkey;
 
 	err = uet_mr_pin(ibdev, start, length, access, &mr->umem, &mr->pages);
 	if (err)
@@ -267,6 +304,9 @@ err_unpin:
 	uet_mr_unpin(mr->umem, mr->pages);
 err_free:
 	kfree(mr);
+err_jkey:
+	if (jkey)
+		uet_jkey_put(jkey);
 	return ERR_PTR(err);
 }
 
@@ -301,6 +341,11 @@ struct ib_mr *uet_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 
 	if (!uet_udata_in_cleared(udata)) {
 		ibdev_dbg(ibdev, "rereg_mr: unknown udata input\n");
+		return ERR_PTR(-EINVAL);
+	}
+	/* A job key belongs to a PD: a job's MR stays on its PD. */
+	if (flags & IB_MR_REREG_PD && mr->jkey && ibpd != mr->jkey->pd) {
+		ibdev_dbg(ibdev, "rereg_mr: the MR's job key is of its PD\n");
 		return ERR_PTR(-EINVAL);
 	}
 	if (!(flags & IB_MR_REREG_ACCESS))
@@ -372,6 +417,8 @@ int uet_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	uet_mr_remove(to_uet_dev(ibmr->device), mr);
 	if (mr->umem)
 		uet_mr_unpin(mr->umem, mr->pages);
+	if (mr->jkey)
+		uet_jkey_put(mr->jkey);
 	kfree(mr);
 	return 0;
 }

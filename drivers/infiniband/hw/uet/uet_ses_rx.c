@@ -286,6 +286,8 @@ static u8 uet_rcv_write(struct uet_qp *qp, const struct uet_req *r,
 		mr = uet_mr_get(udev, rkey, qp->ibqp.pd);
 		if (!mr) {
 			rc = UET_RC_BAD_MKEY;
+		} else if (!uet_mr_job_ok(mr, qp->job_id)) {
+			rc = UET_RC_PERM_VIOLATION;
 		} else if (!(mr->access & IB_ACCESS_REMOTE_WRITE) ||
 			   !(qp->attr.qp_access_flags & IB_ACCESS_REMOTE_WRITE)) {
 			rc = UET_RC_OP_VIOLATION;
@@ -339,6 +341,10 @@ u8 uet_rkey_check(struct uet_qp *qp, u32 rkey, u64 va, u64 len, int access,
 	mr = uet_mr_get(udev, rkey, qp->ibqp.pd);
 	if (!mr)
 		return UET_RC_BAD_MKEY;
+	if (!uet_mr_job_ok(mr, qp->job_id)) {
+		uet_mr_put(mr);
+		return UET_RC_PERM_VIOLATION;
+	}
 	if (!(mr->access & access) || !(qp->attr.qp_access_flags & access)) {
 		uet_mr_put(mr);
 		return UET_RC_OP_VIOLATION;
