@@ -10,6 +10,7 @@
 #include <infiniband/cmd_ioctl.h>
 
 #include "uet.h"
+#include "uet-abi.h"
 #include "uetdv.h"
 
 bool uet_is_context(struct ibv_context *ibctx)
@@ -256,4 +257,36 @@ int uetdv_destroy_jkey(struct uetdv_job_key *jkey)
 		return err;
 	free(jkey);
 	return 0;
+}
+
+struct ibv_mr *uetdv_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
+			    int access, struct uetdv_job_key *jkey)
+{
+	struct uet_cmd_reg_mr_resp resp;
+	struct uet_cmd_reg_mr cmd = {};
+	struct verbs_mr *vmr;
+	int err;
+
+	if (!uet_is_context(pd->context)) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	if (!jkey || jkey->pd->context != pd->context) {
+		errno = EINVAL;
+		return NULL;
+	}
+	vmr = calloc(1, sizeof(*vmr));
+	if (!vmr)
+		return NULL;
+	cmd.drv_payload.comp_mask = UET_REG_MR_JOB;
+	cmd.drv_payload.jkey = jkey->jkey;
+	err = ibv_cmd_reg_mr(pd, addr, length, (uintptr_t)addr, access, vmr,
+			     &cmd.ibv_cmd, sizeof(cmd), &resp.ibv_resp,
+			     sizeof(resp));
+	if (err) {
+		free(vmr);
+		errno = err;
+		return NULL;
+	}
+	return &vmr->ibv_mr;
 }

@@ -14,6 +14,9 @@
 DECLARE_DRV_CMD(uet_cmd_get_context, IB_USER_VERBS_CMD_GET_CONTEXT,
 		uet_alloc_ucontext_cmd, uet_alloc_ucontext_resp);
 
+DECLARE_DRV_CMD(uet_cmd_reg_mr, IB_USER_VERBS_CMD_REG_MR,
+		uet_reg_mr_cmd, empty);
+
 DECLARE_DRV_CMD(uet_cmd_create_ah, IB_USER_VERBS_CMD_CREATE_AH,
 		empty, uet_create_ah_resp);
 

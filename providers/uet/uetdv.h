@@ -90,6 +90,13 @@ struct uetdv_job_key *uetdv_create_jkey(struct ibv_pd *pd,
 int uetdv_destroy_jkey(struct uetdv_job_key *jkey);
 
 /*
+ * A memory region that only requests of @jkey's job may reach remotely
+ * (ibv_reg_mr() otherwise); deregistered with ibv_dereg_mr().
+ */
+struct ibv_mr *uetdv_reg_mr(struct ibv_pd *pd, void *addr, size_t length,
+			    int access, struct uetdv_job_key *jkey);
+
+/*
  * Reliable-unconnected (RU) queue pairs: one QP reaches every peer of its
  * job, the destination given with each work request.  Created in RTS on
  * the job key's PD (qp_type IBV_QPT_DRIVER); messages are delivered as

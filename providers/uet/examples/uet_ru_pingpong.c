@@ -15,6 +15,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -172,10 +173,15 @@ static int post_send(struct ctx *c)
 	return ibv_wr_complete(c->qpx);
 }
 
-/* Exchange our address for the peer's over TCP. */
+/*
+ * Exchange our address for the peer's over TCP: 20 bytes each way, the
+ * GID and then the QP number in network byte order.
+ */
 static int exchange(const char *server, int port, const struct dest *mine,
 		    struct dest *peer)
 {
+	uint8_t out[20], in[20];
+	uint32_t qpn;
 	struct addrinfo hints = { .ai_family = AF_UNSPEC,
 				  .ai_socktype = SOCK_STREAM,
 				  .ai_flags = server ? 0 : AI_PASSIVE };
@@ -210,12 +216,18 @@ static int exchange(const char *server, int port, const struct dest *mine,
 	freeaddrinfo(res);
 	if (fd < 0)
 		return -1;
-	if (write(fd, mine, sizeof(*mine)) != sizeof(*mine) ||
-	    read(fd, peer, sizeof(*peer)) != sizeof(*peer)) {
+	memcpy(out, mine->gid.raw, 16);
+	qpn = htobe32(mine->qpn);
+	memcpy(out + 16, &qpn, 4);
+	if (write(fd, out, sizeof(out)) != sizeof(out) ||
+	    recv(fd, in, sizeof(in), MSG_WAITALL) != sizeof(in)) {
 		close(fd);
 		return -1;
 	}
 	close(fd);
+	memcpy(peer->gid.raw, in, 16);
+	memcpy(&qpn, in + 16, 4);
+	peer->qpn = be32toh(qpn);
 	return 0;
 }
 
