@@ -437,7 +437,7 @@ static int alloc_pd(int fd, __u32 *handle)
 struct create_qp_cmd {
 	struct ib_uverbs_cmd_hdr hdr;
 	struct ib_uverbs_create_qp core;
-	__u32 drv[4];	/* uet_create_qp_cmd and room to grow */
+	__u32 drv[6];	/* uet_create_qp_cmd and room to grow */
 };
 
 struct create_qp_resp {
@@ -740,19 +740,45 @@ TEST_F(rings, doorbell_mapped_once)
 TEST_F(rings, qp_command)
 {
 	static const __u8 types[] = {
-		IB_UVERBS_QPT_XRC_INI,
-		IB_UVERBS_QPT_RAW_PACKET, IB_UVERBS_QPT_DRIVER,
+		IB_UVERBS_QPT_XRC_INI, IB_UVERBS_QPT_RAW_PACKET,
 	};
 	struct uet_create_qp_cmd drv = {};
 	struct create_qp_resp resp;
 	struct qp_req q = rc_qp;
-	__u32 longer[4] = {};
+	__u32 longer[6] = {};
 	unsigned int i;
 
-	drv.comp_mask = 1;
+	/* The RU fields go with a driver QP only, and it needs them. */
+	drv.comp_mask = UET_CREATE_QP_RU;
+	EXPECT_EQ(-EINVAL, create_qp(self->fd, self->pd,
+				     self->cq.core.cq_handle, &rc_qp,
+				     &drv, sizeof(drv), &resp));
+	drv.comp_mask = 0;
+	drv.ru_jkey = 1;
+	EXPECT_EQ(-EINVAL, create_qp(self->fd, self->pd,
+				     self->cq.core.cq_handle, &rc_qp,
+				     &drv, sizeof(drv), &resp));
+	drv.ru_jkey = 0;
+	q.type = IB_UVERBS_QPT_DRIVER;
+	EXPECT_EQ(-EINVAL, create_qp(self->fd, self->pd,
+				     self->cq.core.cq_handle, &q,
+				     &drv, sizeof(drv), &resp));
+	/* A job key this PD does not have; RU flags nobody knows. */
+	drv.comp_mask = UET_CREATE_QP_RU;
+	drv.ru_jkey = 0x12345;
+	EXPECT_EQ(-EINVAL, create_qp(self->fd, self->pd,
+				     self->cq.core.cq_handle, &q,
+				     &drv, sizeof(drv), &resp));
+	drv.ru_flags = 2;
 	EXPECT_EQ(-EOPNOTSUPP, create_qp(self->fd, self->pd,
-					 self->cq.core.cq_handle, &rc_qp,
+					 self->cq.core.cq_handle, &q,
 					 &drv, sizeof(drv), &resp));
+	memset(&drv, 0, sizeof(drv));
+	q = rc_qp;
+	/* An older provider's 8-byte command is still whole. */
+	ASSERT_EQ(0, create_qp(self->fd, self->pd, self->cq.core.cq_handle,
+			       &rc_qp, &drv, 8, &resp));
+	EXPECT_EQ(0, destroy_qp(self->fd, resp.core.qp_handle));
 	drv.comp_mask = 0x80000000;
 	EXPECT_EQ(-EOPNOTSUPP, create_qp(self->fd, self->pd,
 					 self->cq.core.cq_handle, &rc_qp,
@@ -771,11 +797,11 @@ TEST_F(rings, qp_command)
 				     self->cq.core.cq_handle, &rc_qp,
 				     &drv, 0, &resp));
 	/* Longer: a zero tail is fine, a non-zero one is not. */
-	longer[3] = 1;
+	longer[5] = 1;
 	EXPECT_EQ(-EINVAL, create_qp(self->fd, self->pd,
 				     self->cq.core.cq_handle, &rc_qp,
 				     longer, sizeof(longer), &resp));
-	longer[3] = 0;
+	longer[5] = 0;
 	ASSERT_EQ(0, create_qp(self->fd, self->pd, self->cq.core.cq_handle,
 			       &rc_qp, longer, sizeof(longer), &resp));
 	EXPECT_EQ(0, destroy_qp(self->fd, resp.core.qp_handle));
@@ -943,7 +969,8 @@ static void expect_cqe(struct __test_metadata *_metadata,
 	EXPECT_EQ(IBV_WC_WR_FLUSH_ERR, cqe->status);
 	EXPECT_EQ(qpn, cqe->qp_num);
 	EXPECT_TRUE(all_zero(cqe->reserved_158, sizeof(cqe->reserved_158)));
-	EXPECT_TRUE(all_zero(cqe->reserved_180, sizeof(cqe->reserved_180)));
+	EXPECT_EQ(0u, cqe->job_id);
+	EXPECT_TRUE(all_zero(cqe->reserved_1a0, sizeof(cqe->reserved_1a0)));
 }
 
 /*

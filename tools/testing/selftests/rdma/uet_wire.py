@@ -446,6 +446,23 @@ def run_pair(srv_ns, srv_cmd, cli_ns, cli_cmd, port, limit=60):
         srv.close()
 
 
+def connect_in(ns, ip, port, timeout=30):
+    """A TCP connection from namespace @ns, retried until it is accepted."""
+    end = time.monotonic() + timeout
+    while True:
+        with InNetns(ns):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(10)
+        try:
+            s.connect((ip, port))
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.1)
+
+
 class PingpongPeer:
     """
     The client side of the TCP address exchange of ibv_rc_pingpong and
@@ -459,19 +476,7 @@ class PingpongPeer:
         msg = ("%04x:%06x:%06x:%s" % (0, qpn, psn, gid_raw.hex())).encode()
         msg += b"\0"
         assert len(msg) == self.MSG_LEN
-        end = time.monotonic() + 30
-        while True:
-            with InNetns(ns):
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.settimeout(10)
-            try:
-                s.connect((ip, port))
-                break
-            except OSError:
-                s.close()
-                if time.monotonic() > end:
-                    raise
-                time.sleep(0.1)
+        s = connect_in(ns, ip, port)
         try:
             s.sendall(msg)
             buf = b""

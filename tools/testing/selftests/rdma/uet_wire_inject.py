@@ -24,6 +24,7 @@
 import os
 import random
 import socket
+import struct
 import sys
 import time
 
@@ -40,12 +41,14 @@ FAKE_UD_QPN = 0x0abcdf
 NO_QPN = 0xfedcba       # no QP has it
 RC_PORT, UD_PORT, RC2_PORT, UD2_PORT = 18531, 18532, 18533, 18534
 RC3_PORT, RC4_PORT, RC5_PORT = 18535, 18536, 18537
+RU_PORT = 18538
+RU_JOB = 0x77           # the job of the RU QP on A
 IPB2 = "10.201.7.3"     # a second address of B: not the connected peer
 IPA_LO = "10.201.8.1"   # an address of A that is no uet GID
 UD_QKEY = 0x11111111    # ibv_ud_pingpong's Q_Key
 
-NCLASSES = 56
-PLAN = NCLASSES + 14
+NCLASSES = 60
+PLAN = NCLASSES + 15
 
 topo = W.Topo()
 ktap = None
@@ -197,10 +200,10 @@ def ses_send(qpn, initiator, payload=b"x" * 8, **kw):
                      **kw) + payload
 
 
-def syn_stream(spdcid, start, bodies, first_off=0):
+def syn_stream(spdcid, start, bodies, first_off=0, ptype=W.PDS_ROD_REQ):
     """Requests with SYN at PSN start + first_off + i, one per body."""
     return [W.pds_req(start + first_off + i, spdcid, first_off + i,
-                      flags=W.REQ_SYN) + b
+                      flags=W.REQ_SYN, ptype=ptype) + b
             for i, b in enumerate(bodies)]
 
 
@@ -213,18 +216,19 @@ def opener(spdcid, start):
     return syn_stream(spdcid, start, [ses_send(NO_QPN, 7)])
 
 
-def ses_class(desc, bodies, drops, sock=None, rsp_rc=None):
+def ses_class(desc, bodies, drops, sock=None, rsp_rc=None,
+              ptype=W.PDS_ROD_REQ, first_off=0):
     """A class of SES requests on a PDC of its own, opened by SYN."""
     sp = new_spdcid()
     start = rng.randrange(1 << 32)
-    pkts = syn_stream(sp, start, bodies)
+    pkts = syn_stream(sp, start, bodies, first_off, ptype)
 
     def extra(rs):
         if rsp_rc is None:
             return None
         got = [r["rsp"]["rc"] for r in rs
-               if r.get("type") == W.PDS_ACK and r.get("dpdcid") == sp and
-               "rsp" in r]
+               if r.get("type") in (W.PDS_ACK, W.PDS_ACK_CC) and
+               r.get("dpdcid") == sp and "rsp" in r]
         if len(got) != len(bodies) or set(got) != {rsp_rc}:
             return "responses: expected %d x rc %#x, got %s" % (
                 len(bodies), rsp_rc, got)
@@ -235,8 +239,9 @@ def ses_class(desc, bodies, drops, sock=None, rsp_rc=None):
 # ----------------------------------------------------------- fuzzing
 
 RSVD_TYPES = [0] + list(range(15, 32))
-UNIMPL_TYPES = [W.PDS_TSS, W.PDS_RUD_REQ, W.PDS_RUDI_REQ, W.PDS_RUDI_RESP,
+UNIMPL_TYPES = [W.PDS_TSS, W.PDS_RUDI_REQ, W.PDS_RUDI_RESP,
                 W.PDS_RUD_CC_REQ, W.PDS_ROD_CC_REQ]
+REQ_TYPES = (W.PDS_ROD_REQ, W.PDS_RUD_REQ)
 ACK_LENS = {W.PDS_ACK: W.PDS_ACK_LEN, W.PDS_ACK_CC: W.PDS_ACK_CC_LEN,
             W.PDS_ACK_CCX: W.PDS_ACK_CCX_LEN}
 
@@ -247,10 +252,10 @@ def prefilter(b):
         return "rx_drop_short"
     pro = (b[0] << 8) | b[1]
     t, nx = pro >> 11, (pro >> 7) & 0xf
-    if t == W.PDS_ROD_REQ or t == W.PDS_UUD_REQ:
+    if t in REQ_TYPES or t == W.PDS_UUD_REQ:
         if nx != W.SES_REQ_STD:
             return "rx_drop_unsupported"
-        need = (W.PDS_REQ_LEN if t == W.PDS_ROD_REQ else W.PDS_UUD_LEN) + \
+        need = (W.PDS_REQ_LEN if t in REQ_TYPES else W.PDS_UUD_LEN) + \
             W.SES_STD_LEN
     elif t in ACK_LENS:
         base = ACK_LENS[t]
@@ -301,7 +306,7 @@ def may_be_accepted(b, live_qpns):
     if t == W.PDS_ROD_REQ and fl & W.REQ_SYN and len(b) >= 12 and \
             0 < (((b[10] << 8) | b[11]) & 0xfff) < 128:
         return True
-    if t in (W.PDS_ROD_REQ, W.PDS_UUD_REQ):
+    if t in REQ_TYPES + (W.PDS_UUD_REQ,):
         p = W.parse_uet(b)
         return p.get("ses", {}).get("qpn") in live_qpns
     return False
@@ -384,6 +389,54 @@ def start_fake_servers():
     ok = W.wait_for(lambda: "remote address" in rc.output() and
                     "remote address" in ud.output(), 10)
     return ok and rc.alive() and ud.alive()
+
+
+def ru_exchange(ns, ip, port, gid_raw, qpn):
+    """uet_ru_pingpong's address exchange: GID and QPN (big-endian)
+    each way; its QPN."""
+    try:
+        s = W.connect_in(ns, ip, port)
+    except OSError:
+        return None
+    with s:
+        s.sendall(gid_raw + struct.pack(">I", qpn))
+        buf = b""
+        while len(buf) < 20:
+            chunk = s.recv(20 - len(buf))
+            if not chunk:
+                return None
+            buf += chunk
+    return struct.unpack(">I", buf[16:20])[0]
+
+
+def ru_classes():
+    """A JobID not its own reaches no RU QP: one on A, in job RU_JOB."""
+    srv = W.Proc(["uet-job", "-d", topo.da, "-j", str(RU_JOB), "-u",
+                  "nobody", "--", "uet_ru_pingpong", "-d", topo.da, "-g",
+                  str(topo.gida), "-p", str(RU_PORT)], topo.nsa, 170)
+    c.procs.append(srv)
+    qpn = ru_exchange(topo.nsb, topo.ipa, RU_PORT, W.ip4_mapped(topo.ipb),
+                      FAKE_RC_QPN)
+    # The server must outlive the exchange: it waits for traffic now.
+    time.sleep(0.5)
+    ktap.result(qpn is not None and srv.alive(),
+                "an RU QP on %s in job %#x (uet_ru_pingpong)" %
+                (topo.da, RU_JOB), srv.output())
+    if qpn is None:
+        qpn = NO_QPN
+    p = b"z" * 16
+    ses_class("SEND over RUD to the RU QP with another job's JobID "
+              "(forged): rx_drop_bad_job",
+              [ses_send(qpn, FAKE_RC_QPN, p, job=RU_JOB + 1 + i * 0x1001,
+                        msg_id=300 + i) for i in range(K)],
+              {"rx_drop_bad_job": K}, rsp_rc=0x1b, ptype=W.PDS_RUD_REQ)
+    ses_class("SEND over ROD to the RU QP in the default job (JobID 0): "
+              "rx_drop_bad_job",
+              [ses_send(qpn, FAKE_RC_QPN, p, job=0, msg_id=400 + i)
+               for i in range(K)],
+              {"rx_drop_bad_job": K}, rsp_rc=0x1b)
+    if not srv.alive():
+        ktap.msg("uet_ru_pingpong ended: %s" % srv.output())
 
 
 def held_budget_class():
@@ -469,7 +522,7 @@ def pds_classes():
     pk = [W.pds_req(1, sp, 0, ptype=t, flags=W.REQ_SYN) + ses_send(NO_QPN, 7)
           for t in UNIMPL_TYPES for _ in range(3)]
     pk += [bytes([t << 3, 0]) for t in UNIMPL_TYPES]
-    check_class("TSS, RUD, RUDI, RUD/ROD_CC requests: "
+    check_class("TSS, RUDI, RUD/ROD_CC requests: "
                 "rx_drop_unsupported", pk, {"rx_drop_unsupported": len(pk)})
     pk = [W.pds_req(1, sp, 0, nxt=n, flags=W.REQ_SYN) + ses_send(NO_QPN, 7)
           for n in range(16) if n != W.SES_REQ_STD]
@@ -765,6 +818,15 @@ def ses_rc_classes():
     ses_class("SEND over ROD to the UD QP: rx_drop_bad_qp",
               [ses_send(c.ud_qpn, FAKE_RC_QPN, p)] * K,
               {"rx_drop_bad_qp": K}, rsp_rc=0x1a)
+    ses_class("SEND over RUD to the RC QP from its peer: "
+              "rx_drop_unsupported",
+              [rc_peer(p, msg_id=200 + i) for i in range(K)],
+              {"rx_drop_unsupported": K}, rsp_rc=0x06, ptype=W.PDS_RUD_REQ)
+    ses_class("RUD requests past the expected PSN go to SES at once "
+              "(nothing held): rx_drop_bad_qp",
+              [ses_send(NO_QPN - i, FAKE_RC_QPN, p) for i in range(K)],
+              {"rx_drop_bad_qp": K}, rsp_rc=0x19, ptype=W.PDS_RUD_REQ,
+              first_off=5)
     ses_class("SEND continuation without its first packet: "
               "rx_drop_bad_len",
               [rc_peer(p, flags=W.SES_EOM if i % 2 else 0, paylen=16,
@@ -805,8 +867,8 @@ def refused_class(desc, body, counter, rc, port):
 
     def extra(rs):
         got = [r["rsp"]["rc"] for r in rs
-               if r.get("type") == W.PDS_ACK and r.get("dpdcid") == sp and
-               "rsp" in r]
+               if r.get("type") in (W.PDS_ACK, W.PDS_ACK_CC) and
+               r.get("dpdcid") == sp and "rsp" in r]
         errs = []
         if len(got) != K or got[0] != rc or \
                 not set(got[1:]) <= {0x03, 0x1a, 0x19}:
@@ -942,6 +1004,7 @@ def main():
         t0 = time.monotonic()
         pds_classes()
         ses_rc_classes()
+        ru_classes()
         uud_classes()
         ktap.msg("classes took %.1f s" % (time.monotonic() - t0))
         t0 = time.monotonic()
