@@ -201,6 +201,7 @@ struct uet_ucontext {
 	struct ib_ucontext ibucontext;
 	struct uet_mmap_entry *db;	/* the doorbell page */
 	struct uet_doorbell *doorbell;
+	struct mm_struct *mm;		/* maps the queues; mmgrab()ed */
 	struct list_head dev_node;	/* in udev->uctxs */
 	/* The send engine of this context's QPs (uet_tx.c). */
 	struct work_struct tx_work;

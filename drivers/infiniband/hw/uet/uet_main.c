@@ -57,6 +57,7 @@ static const struct ib_device_ops uet_dev_ops = {
 	.destroy_cq = uet_destroy_cq,
 	.destroy_qp = uet_destroy_qp,
 	.destroy_srq = uet_destroy_srq,
+	.disassociate_ucontext = uet_disassociate_ucontext,
 	.fill_res_cq_entry = uet_fill_res_cq_entry,
 	.fill_res_qp_entry = uet_fill_res_qp_entry,
 	.get_dma_mr = uet_get_dma_mr,

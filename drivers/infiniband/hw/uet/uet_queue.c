@@ -6,7 +6,13 @@
  * which takes a reference on every page: a queue destroyed while still
  * mapped keeps its pages until the process unmaps them, and the core
  * defers mmap_free until then.
+ *
+ * When the device goes away under a process, the core destroys the
+ * process's queues and then asks the driver to disassociate the context:
+ * the mappings are pointed at a scratch page (uet_disassociate_ucontext).
  */
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/vmalloc.h>
 
 #include "uet.h"
@@ -121,4 +127,51 @@ void uet_mmap_free(struct rdma_user_mmap_entry *rdma_entry)
 
 	vfree(entry->kva);
 	kfree(entry);
+}
+
+/**
+ * uet_disassociate_ucontext - revoke the mappings of a context
+ * @ibuctx: the context; its queues are destroyed already
+ *
+ * The core zaps only the mappings it tracks, which are PFN mappings; the
+ * queues are vmalloc pages, so uet revokes their mappings itself: every
+ * mapping of the context's file in the process that created it now maps
+ * one zeroed page, as the core does for its own after a zap.  The process
+ * reads empty queues, its writes go nowhere, and it never faults; the old
+ * pages are freed once no mapping holds them.
+ *
+ * Context: process context; takes the process's mmap lock.
+ */
+void uet_disassociate_ucontext(struct ib_ucontext *ibuctx)
+{
+	struct uet_ucontext *uctx = to_uet_ucontext(ibuctx);
+	struct mm_struct *mm = uctx->mm;
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+	struct page *scratch;
+	unsigned long addr;
+
+	/* An exiting process takes its mappings with it. */
+	if (!mmget_not_zero(mm))
+		return;
+	/* Without it an access after the zap raises SIGBUS, as in the core. */
+	scratch = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	mmap_write_lock(mm);
+	vma_iter_init(&vmi, mm, 0);
+	for_each_vma(vmi, vma) {
+		if (!vma->vm_file || vma->vm_file->private_data != ibuctx->ufile)
+			continue;
+		/* No fault may find the range empty between zap and insert. */
+		vma_start_write(vma);
+		zap_page_range_single(vma, vma->vm_start,
+				      vma->vm_end - vma->vm_start, NULL);
+		for (addr = vma->vm_start; scratch && addr < vma->vm_end;
+		     addr += PAGE_SIZE)
+			if (vm_insert_page(vma, addr, scratch))
+				break;
+	}
+	mmap_write_unlock(mm);
+	if (scratch)
+		put_page(scratch);
+	mmput(mm);
 }

@@ -44,5 +44,6 @@ static inline void *uet_queue_slot(const struct uet_queue *q, u32 index)
 
 int uet_mmap(struct ib_ucontext *uctx, struct vm_area_struct *vma);
 void uet_mmap_free(struct rdma_user_mmap_entry *rdma_entry);
+void uet_disassociate_ucontext(struct ib_ucontext *ibuctx);
 
 #endif /* _UET_QUEUE_H_ */

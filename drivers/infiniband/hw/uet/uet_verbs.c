@@ -161,6 +161,8 @@ int uet_alloc_ucontext(struct ib_ucontext *ibuctx, struct ib_udata *udata)
 	/* The send engine starts asleep: the first post must kick it. */
 	WRITE_ONCE(uctx->doorbell->flags, UET_DB_NEED_WAKEUP);
 	uet_tx_ctx_init(uctx);
+	uctx->mm = current->mm;
+	mmgrab(uctx->mm);
 
 	resp.db_mmap_offset = rdma_user_mmap_get_offset(&uctx->db->rdma_entry);
 	resp.db_mmap_size = PAGE_SIZE;
@@ -170,6 +172,7 @@ int uet_alloc_ucontext(struct ib_ucontext *ibuctx, struct ib_udata *udata)
 	resp.max_job_addrs = UET_MAX_JOB_ADDRS;
 	err = ib_copy_to_udata(udata, &resp, min(sizeof(resp), udata->outlen));
 	if (err) {
+		mmdrop(uctx->mm);
 		rdma_user_mmap_entry_remove(&uctx->db->rdma_entry);
 		return err;
 	}
@@ -188,6 +191,7 @@ void uet_dealloc_ucontext(struct ib_ucontext *ibuctx)
 	list_del(&uctx->dev_node);
 	spin_unlock_bh(&udev->uctx_lock);
 	uet_tx_ctx_fini(uctx);
+	mmdrop(uctx->mm);
 	rdma_user_mmap_entry_remove(&uctx->db->rdma_entry);
 }
 
