@@ -516,6 +516,42 @@ TEST_F(job, process_exit_frees)
 	EXPECT_EQ(0, id_state(self->ctx, JOB_ID));
 }
 
+/*
+ * The device is deleted under live jobs and job keys: "rdma link del"
+ * does not wait for the process, the calls that follow fail cleanly, and
+ * the exported file outlives the device harmlessly.
+ */
+TEST_F(job, device_removed)
+{
+	struct uetdv_job_key *jkey;
+	struct uetdv_job_attr attr;
+	struct uetdv_job *job;
+	int fd;
+
+	job = alloc_job(self->ctx, JOB_ID, 4);
+	ASSERT_NE(NULL, job);
+	jkey = uetdv_create_jkey(self->pd, job, 0);
+	ASSERT_NE(NULL, jkey);
+	ASSERT_EQ(0, uetdv_export_job(job, &fd));
+	run("rdma link del " DEV);
+	/*
+	 * The core destroyed the objects: other methods fail with EIO, the
+	 * destroy methods succeed so that the process can free its side.
+	 */
+	EXPECT_EQ(EIO, uetdv_query_job(job, &attr));
+	EXPECT_EQ(0, uetdv_destroy_jkey(jkey));
+	EXPECT_EQ(0, uetdv_dealloc_job(job));
+	close(fd);
+	/* A new device of the same name starts with no job. */
+	ASSERT_EQ(0, system("rdma link add " DEV " type uet netdev " NETDEV));
+	ibv_dealloc_pd(self->pd);
+	self->pd = NULL;
+	ibv_close_device(self->ctx);
+	self->ctx = uet_open_dev(DEV);
+	ASSERT_NE(NULL, self->ctx);
+	EXPECT_EQ(0, id_state(self->ctx, JOB_ID));
+}
+
 /* Raw ioctls: the ABI hygiene of the driver methods. */
 
 struct raw_cmd {
