@@ -194,7 +194,10 @@ qesc() {
 # The console log keeps the kernel's default level (7: all but debug): the
 # whole boot costs ~25 KB, well under 0.1 s of serial output.  panic=-1
 # reboots at once on a panic, and -no-reboot turns that into a QEMU exit.
-cmdline="console=ttyS0 panic=-1 uet.init=$init $append"
+# tsc=reliable: under TCG on a loaded host the clocksource watchdog sees
+# the emulated TSC skew, marks it unstable and patches code on the fly,
+# which once crashed an idle vCPU ("Oops: int3"); the TSC is all we have.
+cmdline="console=ttyS0 panic=-1 tsc=reliable uet.init=$init $append"
 qemu=(
 	qemu-system-x86_64
 	-accel tcg -cpu max -m "$mem" -smp "$smp"
