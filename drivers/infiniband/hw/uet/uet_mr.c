@@ -270,6 +270,7 @@ struct ib_mr *uet_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	err = uet_mr_get_cmd(udev, ibpd, udata, &jkey);
 	if (err)
 		return ERR_PTR(err);
+	err = uet_mr_check_access(ibdev, access);
 	if (err) {
 		ibdev_dbg(ibdev, "reg_mr: access %#x refused (%d)\n", access,
 			  err);
