@@ -345,19 +345,27 @@ static void uet_pdc_xmit(struct uet_pdc *pdc, struct uet_tx_pkt *pkt,
 
 /**
  * uet_pdc_send - send a request packet on a PDC
- * @pdc: an initiator PDC with room in its window (uet_pdc_can_send())
+ * @pdc: an initiator PDC
  * @pkt: the packet; pkt->skb starts with room for the PDS request header
  *	 followed by the SES header and payload.  The PDC owns it from now.
  *
+ * The window is checked again here: the QPs sharing @pdc may all have
+ * seen room for one more packet (uet_pdc_can_send()), and a target keeps
+ * one response per PSN of the window.
+ *
  * Context: any.
- * Return: 0, or -EAGAIN when the PDC failed meanwhile (@pkt is not taken).
+ * Return: 0, or -EAGAIN when the PDC failed or its window filled up
+ * meanwhile (@pkt is not taken; a full window kicks the send engines
+ * once it has room).
  */
 int uet_pdc_send(struct uet_pdc *pdc, struct uet_tx_pkt *pkt)
 {
 	unsigned int flags = 0;
 
 	spin_lock_bh(&pdc->lock);
-	if (!uet_pdc_usable(pdc)) {
+	if (!__uet_pdc_can_send(pdc)) {
+		if (uet_pdc_usable(pdc))
+			pdc->stalled = true;
 		spin_unlock_bh(&pdc->lock);
 		return -EAGAIN;
 	}

@@ -646,6 +646,10 @@ static int uet_tx_rc(struct uet_qp *qp, struct uet_swqe *swqe, u32 index)
 		if (uet_pdc_send(qp->pdc, pkt)) {
 			kfree_skb(skb);
 			kfree(pkt);
+			/* Failed meanwhile, or another QP took the room. */
+			if (!uet_pdc_usable(qp->pdc))
+				continue;
+			qp->tx_blocked = true;
 			return -EAGAIN;
 		}
 		swqe->sent += n;
