@@ -715,8 +715,12 @@ static void uet_pdc_rcv_ack(struct uet_pdc *pdc, struct sk_buff *skb,
 			done.off = pkt->off;
 			progress = true;
 		}
-		if (uet_psn_diff(pkt->psn, pdc->cack) > 0)
+		if (uet_psn_diff(pkt->psn, pdc->cack) > 0) {
+			/* RUD answers packets beyond the cumulative ACK too. */
+			if (rsp && uet_psn_diff(pkt->psn, rsp_psn) < 0)
+				continue;
 			break;
+		}
 		pkt->acked = true;
 		if (pkt->want_rsp && !pkt->responded)
 			continue;
