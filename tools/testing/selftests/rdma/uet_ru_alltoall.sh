@@ -5,15 +5,12 @@
 # uet device on each end of a veth pair between them), one RU QP each, in
 # job 77 (each namespace's pair started by uet-job, as nobody, sharing
 # the job of its device).  Every process SENDs to, WRITEs into and READs
-# from every other, by address table index; uet_ru_alltoall checks every
-# byte and that each message arrived exactly once.  Then: the PDCs were
-# shared (a handful per device, not one per QP pair), and they close once
-# idle.  With RUD (default) and ROD.
-#
-# UET_ALLTOALL_NETEM=1 adds netem loss, reordering, duplication and
-# corruption on both veth ends (and checks that retransmissions
-# happened).  It is off by default: RU traffic does not survive it yet
-# (Documentation/infiniband/uet.rst, "Reliable-unconnected QPs").
+# from every other, by address table index, through netem loss,
+# reordering, duplication and corruption on both veth ends;
+# uet_ru_alltoall checks every byte and that each message arrived exactly
+# once.  Then: retransmissions happened, the PDCs were shared (a handful
+# per device, not one per QP pair), and they close once idle.  With RUD
+# (default) and ROD.  UET_ALLTOALL_NETEM=0 leaves netem out.
 
 . "$(dirname "$(realpath "$0")")/uet_lib.sh"
 
@@ -27,7 +24,7 @@ IPA=10.98.3.1
 IPB=10.98.3.2
 JOB=77
 MSGS=${UET_ALLTOALL_MSGS:-12}
-LOSSY=${UET_ALLTOALL_NETEM:-0}
+LOSSY=${UET_ALLTOALL_NETEM:-1}
 NETEM="netem loss 5% reorder 10% 50% delay 1ms duplicate 2% corrupt 1%"
 RANK=$UET_LIB_DIR/uet_ru_alltoall
 PARAM=/sys/module/rdma_uet/parameters/pdc_idle_ms
