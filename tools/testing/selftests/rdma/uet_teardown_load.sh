@@ -63,6 +63,10 @@ start_traffic() {
 		sleep 0.1
 	done
 	echo "# only $n of $NPROC processes got traffic going"
+	for i in $(seq "$NPROC"); do
+		grep -q '^ready$' "$TMP/out$i" ||
+			sed "s/^/# process $i: /" "$TMP/out$i"
+	done
 	return 1
 }
 
