@@ -50,7 +50,7 @@ KMAKE := $(MAKE) -C $(KDIR) M=$(MODDIR) CONFIG_INFINIBAND_UET=m \
 	KCFLAGS="-I$(TOP)/include/uapi"
 
 .PHONY: all setup module provider selftests unit lint check check-debug \
-	demo install uninstall clean
+	demo install install-module install-provider uninstall clean
 
 all: module provider selftests
 
@@ -148,12 +148,17 @@ demo: setup
 		bash $(TOP)/scripts/demo.sh
 
 # Installs what was built (building only what is missing), so the test VM
-# can install without compiling under emulation.
-install:
+# can install without compiling under emulation.  The debug-kernel lane
+# installs only the provider: its kernel has the module in-tree.
+install: install-module install-provider
+
+install-module:
 	@test -f $(MODDIR)/rdma_uet.ko || $(MAKE) --no-print-directory module
-	@test -f $(PROVIDER) || $(MAKE) --no-print-directory provider
 	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
+
+install-provider:
+	@test -f $(PROVIDER) || $(MAKE) --no-print-directory provider
 	install -D -m 0644 $(PROVIDER) $(DESTDIR)$(LIBDIR)/libuet.so.1
 	ln -sf libuet.so.1 $(DESTDIR)$(LIBDIR)/libuet.so
 	mkdir -p $(DESTDIR)$(PROVIDER_DIR)

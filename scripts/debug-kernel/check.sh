@@ -59,8 +59,6 @@ step "debug kernel with the driver in-tree builds" \
 echo "# debug kernel build took $(($(date +%s) - t0)) s" | tee -a "$BUILD_TAP"
 step "provider builds" make -C "$TOP" provider || built=0
 step "kselftests build" make -C "$TOP" selftests || built=0
-# The guest's "make install" installs the stock module too.
-step "stock module builds" make -C "$TOP" module || built=0
 
 kernel=$(sed -n 's/^KERNEL=//p' "$LOG/step-1.log")
 kver=$(sed -n 's/^KVER=//p' "$LOG/step-1.log")
@@ -77,9 +75,11 @@ console=$LOG/console.log
 : >"$console"
 if [ "$built" = 1 ]; then
 	t0=$(date +%s)
+	# no5lvl: with the 5-level page tables QEMU's "-cpu max" offers,
+	# this KASAN kernel reports wild accesses from its first interrupt.
 	KVER=$kver nice -n "${UET_DEBUG_NICE:-0}" \
 		bash "$TOP/scripts/vm-run.sh" --kernel "$kernel" --mem 3072 \
-		--append kasan_multi_shot --timeout 10800 --log "$console" \
+		--append "kasan_multi_shot no5lvl" --timeout 10800 --log "$console" \
 		--out "$B/vm/debug" -- \
 		bash "$TOP/scripts/debug-kernel/vm-tests.sh" "$B" "$tests" 2>&1 |
 		tee "$LOG/vm.log"

@@ -56,10 +56,9 @@ echo scan >$DBG/kmemleak
 echo clear >$DBG/kmemleak
 echo "uet-debug: boot leak suspects cleared" >/dev/kmsg
 
-# The provider and the tools; "make install" also installs the stock
-# module for the stock kernel, which this kernel does not look at.
-make -s -C "$TOP" install >/tmp/install.log 2>&1
-result $? "make install (provider, uet.driver) in the guest"
+# The provider and the tools; rdma_uet.ko is the kernel's own.
+make -s -C "$TOP" install-provider >/tmp/install.log 2>&1
+result $? "make install-provider (provider, uet.driver) in the guest"
 sed 's/^/# /' /tmp/install.log | grep -v -i 'sign' | tail -n 20
 modinfo -F filename rdma_uet | sed 's/^/# rdma_uet: /'
 
