@@ -13,6 +13,7 @@
 #   UET_DEBUG_FULL=1     every kselftest and the pyverbs suite instead of
 #                        the representative set below
 #   UET_DEBUG_TESTS="a b"  just these kselftests (and KUnit, fault injection)
+#   UET_DEBUG_FI_TESTS="a b"  these kselftests in the fault-injection pass
 #   UET_DEBUG_CACHE      where the kernel build is kept (build.sh)
 set -u
 
@@ -81,7 +82,8 @@ if [ "$built" = 1 ]; then
 		bash "$TOP/scripts/vm-run.sh" --kernel "$kernel" --mem 3072 \
 		--append "kasan_multi_shot no5lvl" --timeout 10800 --log "$console" \
 		--out "$B/vm/debug" -- \
-		bash "$TOP/scripts/debug-kernel/vm-tests.sh" "$B" "$tests" 2>&1 |
+		bash "$TOP/scripts/debug-kernel/vm-tests.sh" "$B" "$tests" \
+		${UET_DEBUG_FI_TESTS:+"$UET_DEBUG_FI_TESTS"} 2>&1 |
 		tee "$LOG/vm.log"
 	vm_rc=${PIPESTATUS[0]}
 	echo "# VM run took $(($(date +%s) - t0)) s" | tee -a "$LOG/vm.log"

@@ -7,13 +7,15 @@
 # unloads the driver and has kmemleak scan.  Prints TAP.  The host scans
 # the kernel log for reports afterwards (scripts/debug-kernel/check.sh).
 #
-# Usage: vm-tests.sh BUILD_DIR TESTS
-#   TESTS  the kselftests of tools/testing/selftests/rdma to run, separated
-#          by spaces, or "all" for every one of them and the pyverbs suite
+# Usage: vm-tests.sh BUILD_DIR TESTS [FI_TESTS]
+#   TESTS     the kselftests of tools/testing/selftests/rdma to run,
+#             separated by spaces, or "all" for every one of them and the
+#             pyverbs suite
+#   FI_TESTS  the kselftests of the fault-injection pass (default below)
 set -u
 
-B=${1:?usage: vm-tests.sh BUILD_DIR TESTS}
-TESTS=${2:?usage: vm-tests.sh BUILD_DIR TESTS}
+B=${1:?usage: vm-tests.sh BUILD_DIR TESTS [FI_TESTS]}
+TESTS=${2:?usage: vm-tests.sh BUILD_DIR TESTS [FI_TESTS]}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 DBG=/sys/kernel/debug
 KSFT=$B/ksft-install
@@ -21,7 +23,7 @@ KSFT=$B/ksft-install
 # for the stock kernel, traffic is about ten times slower here.
 KSFT_TIMEOUT=3600
 # The tests that see allocation failures, and how often one fails.
-FI_TESTS="uet_pd_mr_ah uet_qp_srq uet_job uet_ibv_examples.sh"
+FI_TESTS=${3:-uet_pd_mr_ah uet_qp_srq uet_job uet_ibv_examples.sh}
 FI_PROBABILITY=10
 n=0
 
