@@ -6,6 +6,9 @@
 #
 #   make demo     create a uet device in the VM and show it to the tools
 #   make check    build everything, run every test, print "N passed, M failed"
+#   make check-debug  the same tests, fewer of them, on a debug kernel
+#                 (KASAN, lockdep, kmemleak, UBSAN, KUnit) built with the
+#                 driver in-tree; slow, for risky kernel changes
 #   make install  install module and provider on this (6.12) machine
 
 KVER ?= $(shell ls -d /lib/modules/6.12.*/build 2>/dev/null | sort -V | \
@@ -46,8 +49,8 @@ KERNEL_SRCS = $(filter-out %.mod.c,$(wildcard $(MODDIR)/*.[ch]))
 KMAKE := $(MAKE) -C $(KDIR) M=$(MODDIR) CONFIG_INFINIBAND_UET=m \
 	KCFLAGS="-I$(TOP)/include/uapi"
 
-.PHONY: all setup module provider selftests unit lint check demo install \
-	uninstall clean
+.PHONY: all setup module provider selftests unit lint check check-debug \
+	demo install install-module install-provider uninstall clean
 
 all: module provider selftests
 
@@ -133,18 +136,29 @@ check: setup
 	@$(MAKE) --no-print-directory all lint
 	@bash $(TOP)/scripts/check.sh $(B)
 
+# The debug-kernel lane: the kernel build is cached outside the tree
+# (scripts/debug-kernel/build.sh); UET_DEBUG_FULL=1 runs every test.
+check-debug: setup
+	@$(MAKE) --no-print-directory lint
+	@bash $(TOP)/scripts/debug-kernel/check.sh $(B)
+
 demo: setup
 	@$(MAKE) --no-print-directory all
 	@bash $(TOP)/scripts/vm-run.sh --timeout 600 -- \
 		bash $(TOP)/scripts/demo.sh
 
 # Installs what was built (building only what is missing), so the test VM
-# can install without compiling under emulation.
-install:
+# can install without compiling under emulation.  The debug-kernel lane
+# installs only the provider: its kernel has the module in-tree.
+install: install-module install-provider
+
+install-module:
 	@test -f $(MODDIR)/rdma_uet.ko || $(MAKE) --no-print-directory module
-	@test -f $(PROVIDER) || $(MAKE) --no-print-directory provider
 	$(KMAKE) INSTALL_MOD_DIR=updates modules_install
 	depmod -a $(KVER)
+
+install-provider:
+	@test -f $(PROVIDER) || $(MAKE) --no-print-directory provider
 	install -D -m 0644 $(PROVIDER) $(DESTDIR)$(LIBDIR)/libuet.so.1
 	ln -sf libuet.so.1 $(DESTDIR)$(LIBDIR)/libuet.so
 	mkdir -p $(DESTDIR)$(PROVIDER_DIR)

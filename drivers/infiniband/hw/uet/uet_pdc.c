@@ -25,6 +25,7 @@
 #include <linux/random.h>
 #include <linux/unaligned.h>
 
+#include "uet_kunit.h"
 #include "uet_pds.h"
 
 static unsigned int pdc_idle_ms = 5000;
@@ -122,9 +123,9 @@ void uet_pdc_put(struct uet_pdc *pdc)
 
 static void uet_pdc_rto(struct timer_list *t);
 
-static struct uet_pdc *uet_pdc_alloc(struct uet_dev *udev, bool target,
-				     u8 mode, u32 job,
-				     const struct uet_ip_path *path)
+VISIBLE_IF_KUNIT struct uet_pdc *uet_pdc_alloc(struct uet_dev *udev,
+					       bool target, u8 mode, u32 job,
+					       const struct uet_ip_path *path)
 {
 	struct uet_pdc *pdc;
 
@@ -153,6 +154,7 @@ static struct uet_pdc *uet_pdc_alloc(struct uet_dev *udev, bool target,
 	pdc->rto_ms = UET_RTO_MIN_MS;
 	return pdc;
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_alloc);
 
 /*
  * Publish @pdc under a fresh id unless a racing receiver or sender
@@ -262,7 +264,7 @@ static u32 uet_pdc_oldest(struct uet_pdc *pdc)
 	return pkt ? pkt->psn : pdc->next_psn;
 }
 
-static bool __uet_pdc_can_send(struct uet_pdc *pdc)
+VISIBLE_IF_KUNIT bool __uet_pdc_can_send(struct uet_pdc *pdc)
 {
 	u32 limit = pdc->state == UET_PDC_SYN ? min(pdc->window, UET_SYN_MAX) :
 						pdc->window;
@@ -270,6 +272,7 @@ static bool __uet_pdc_can_send(struct uet_pdc *pdc)
 	return uet_pdc_usable(pdc) &&
 	       pdc->next_psn - uet_pdc_oldest(pdc) < limit;
 }
+EXPORT_SYMBOL_IF_KUNIT(__uet_pdc_can_send);
 
 /**
  * uet_pdc_can_send - is there room in the window for one more packet?
@@ -649,8 +652,9 @@ static void uet_pdc_sack(struct uet_pdc *pdc, u32 base, u64 bitmap)
  * Initiator: an ACK, maybe with the SES response to one of our packets;
  * ACK_CC and ACK_CCX also carry the target's window and SACK bitmap.
  */
-static void uet_pdc_rcv_ack(struct uet_pdc *pdc, struct sk_buff *skb,
-			    const struct uet_rx_info *info)
+VISIBLE_IF_KUNIT void uet_pdc_rcv_ack(struct uet_pdc *pdc,
+				      struct sk_buff *skb,
+				      const struct uet_rx_info *info)
 {
 	const struct uet_pds_ack *ack = (const struct uet_pds_ack *)skb->data;
 	/* ACK_CCX starts as ACK_CC does. */
@@ -765,8 +769,9 @@ static void uet_pdc_rcv_ack(struct uet_pdc *pdc, struct sk_buff *skb,
 	if (kick)
 		uet_tx_kick_all(udev);
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_rcv_ack);
 
-static bool uet_nack_is_fatal(u8 code)
+VISIBLE_IF_KUNIT bool uet_nack_is_fatal(u8 code)
 {
 	switch (code) {
 	case UET_NACK_INV_DPDCID:
@@ -781,9 +786,11 @@ static bool uet_nack_is_fatal(u8 code)
 		return false;
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_nack_is_fatal);
 
 /* Initiator: a NACK (or NACK_CCX) for one of our PSNs. */
-static void uet_pdc_rcv_nack(struct uet_pdc *pdc, struct sk_buff *skb)
+VISIBLE_IF_KUNIT void uet_pdc_rcv_nack(struct uet_pdc *pdc,
+				       struct sk_buff *skb)
 {
 	const struct uet_pds_nack *nack = (const void *)skb->data;
 	u32 psn = be32_to_cpu(nack->psn);
@@ -824,6 +831,7 @@ static void uet_pdc_rcv_nack(struct uet_pdc *pdc, struct sk_buff *skb)
 		uet_pdc_resend(pdc);
 	spin_unlock_bh(&pdc->lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_rcv_nack);
 
 /* A response with data: READ data, or an atomic's original value. */
 static void uet_pdc_put_rsp_data(struct uet_pdc *pdc, struct sk_buff *skb,
@@ -862,7 +870,7 @@ static bool uet_pdc_got(const struct uet_pdc *pdc, u32 psn)
 }
 
 /* Target: the requests received beyond exp_psn, bit i for exp_psn + i. */
-static u64 uet_pdc_sack_bitmap(const struct uet_pdc *pdc)
+VISIBLE_IF_KUNIT u64 uet_pdc_sack_bitmap(const struct uet_pdc *pdc)
 {
 	u64 bitmap = 0;
 	unsigned int i;
@@ -872,6 +880,7 @@ static u64 uet_pdc_sack_bitmap(const struct uet_pdc *pdc)
 			bitmap |= BIT_ULL(i);
 	return bitmap;
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_sack_bitmap);
 
 /*
  * Target: an ACK of everything before exp_psn.  While requests are held
@@ -1047,6 +1056,21 @@ check_mode:
 }
 
 /*
+ * Target: ACKs are coalesced.  Each request of @len payload bytes counts
+ * at least UET_ACK_GEN_MIN_ADD; one is due at once when it has a response
+ * (@rsp) to carry, when the initiator asks for it (AR, SYN, RETX) or once
+ * UET_ACK_GEN_TRIGGER bytes came since the last ACK.
+ */
+VISIBLE_IF_KUNIT bool uet_pdc_ack_due(struct uet_pdc *pdc, unsigned int flags,
+				      u32 len, bool rsp)
+{
+	pdc->ack_bytes += max_t(u32, len, UET_ACK_GEN_MIN_ADD);
+	return rsp || flags & (UET_REQ_AR | UET_REQ_SYN | UET_REQ_RETX) ||
+	       pdc->ack_bytes >= UET_ACK_GEN_TRIGGER;
+}
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_ack_due);
+
+/*
  * Target: hand a request (@skb at its PDS header) to SES: ROD's at
  * exp_psn, RUD's as it comes.  The caller moves exp_psn.
  * Return: whether it must be acknowledged at once.
@@ -1058,7 +1082,7 @@ static bool uet_pdc_deliver(struct uet_pdc *pdc, struct sk_buff *skb,
 	unsigned int flags = uet_pds_flags(req->prologue);
 	u32 psn = be32_to_cpu(req->psn);
 	struct uet_rsp_slot *slot;
-	u32 clear;
+	u32 clear, len;
 
 	/* CLEAR_PSN only moves forward and never past what we received. */
 	clear = psn + (s16)be16_to_cpu(req->clear_psn_offset);
@@ -1067,12 +1091,11 @@ static bool uet_pdc_deliver(struct uet_pdc *pdc, struct sk_buff *skb,
 		pdc->clear_psn = clear;
 
 	__skb_pull(skb, sizeof(*req));
-	pdc->ack_bytes += max_t(u32, skb->len, UET_ACK_GEN_MIN_ADD);
+	len = skb->len;
 	slot = &pdc->rsp[psn % UET_RSP_SLOTS];
 	slot->valid = uet_ses_rcv(pdc->udev, skb, info, pdc->mode, slot);
 	slot->psn = psn;
-	return slot->valid || flags & (UET_REQ_AR | UET_REQ_SYN | UET_REQ_RETX) ||
-	       pdc->ack_bytes >= UET_ACK_GEN_TRIGGER;
+	return uet_pdc_ack_due(pdc, flags, len, slot->valid);
 }
 
 /*
@@ -1374,7 +1397,8 @@ static int uet_rsp_data_len(struct uet_dev *udev, const struct sk_buff *skb,
 }
 
 /* Bytes of PDS header, and of the SES header it announces, per type. */
-static int uet_pds_hdr_len(struct uet_dev *udev, const struct sk_buff *skb)
+VISIBLE_IF_KUNIT int uet_pds_hdr_len(struct uet_dev *udev,
+				     const struct sk_buff *skb)
 {
 	__be16 prologue = *(const __be16 *)skb->data;
 	unsigned int next = uet_pds_next(prologue);
@@ -1425,6 +1449,7 @@ unsupported:
 	uet_count(udev, UET_CNT_RX_DROP_UNSUPPORTED);
 	return -EOPNOTSUPP;
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pds_hdr_len);
 
 /**
  * uet_pds_rcv - receive one UET packet
