@@ -13,18 +13,7 @@ mkdir -p "$LOG"
 BUILD_TAP=$LOG/build.tap
 n=0
 
-step() {
-	local name=$1
-	shift
-	n=$((n + 1))
-	if "$@" >"$LOG/step-$n.log" 2>&1; then
-		echo "ok $n $name" | tee -a "$BUILD_TAP"
-		return 0
-	fi
-	echo "not ok $n $name" | tee -a "$BUILD_TAP"
-	sed 's/^/# /' "$LOG/step-$n.log" | tail -n 40 | tee -a "$BUILD_TAP"
-	return 1
-}
+. "$TOP/scripts/tap-step.sh"
 
 : >"$BUILD_TAP"
 echo "== build and lint"
