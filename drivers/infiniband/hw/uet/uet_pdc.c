@@ -158,11 +158,11 @@ EXPORT_SYMBOL_IF_KUNIT(uet_pdc_alloc);
 
 /*
  * Publish @pdc under a fresh id unless a racing receiver or sender
- * published its twin; the twin is returned then, @pdc freed.  The caller
- * gets a reference when @get.
+ * published its twin; the twin is returned then (NULL without ids), and
+ * @pdc is left to the caller.  The caller gets a reference when @get.
  */
-static struct uet_pdc *uet_pdc_publish(struct uet_dev *udev,
-				       struct uet_pdc *pdc, bool get)
+static struct uet_pdc *__uet_pdc_publish(struct uet_dev *udev,
+					 struct uet_pdc *pdc, bool get)
 {
 	struct uet_pdc *old;
 	u32 id;
@@ -173,12 +173,12 @@ static struct uet_pdc *uet_pdc_publish(struct uet_dev *udev,
 	if (old) {
 		if (get && !refcount_inc_not_zero(&old->ref))
 			old = NULL;
-		goto out_free;
+		goto out_unlock;
 	}
 	/* Reserve the id, then store the PDC once its id is in it. */
 	if (xa_alloc_cyclic(&udev->pdcs, &id, NULL, XA_LIMIT(1, U16_MAX),
 			    &udev->pdc_next, GFP_ATOMIC) < 0)
-		goto out_free;
+		goto out_unlock;
 	pdc->lpdcid = id;
 	xa_store(&udev->pdcs, id, pdc, GFP_ATOMIC);
 	hash_add_rcu(udev->pdc_hash, &pdc->hnode,
@@ -193,11 +193,20 @@ static struct uet_pdc *uet_pdc_publish(struct uet_dev *udev,
 			   msecs_to_jiffies(pdc_idle_ms));
 	return pdc;
 
-out_free:
+out_unlock:
 	spin_unlock_bh(&udev->pdc_lock);
-	/* Never visible to anyone. */
-	kfree(pdc);
 	return old;
+}
+
+/* As __uet_pdc_publish(), and @pdc, never visible to anyone, is freed. */
+static struct uet_pdc *uet_pdc_publish(struct uet_dev *udev,
+				       struct uet_pdc *pdc, bool get)
+{
+	struct uet_pdc *ret = __uet_pdc_publish(udev, pdc, get);
+
+	if (ret != pdc)
+		kfree(pdc);
+	return ret;
 }
 
 /* Take @pdc out of the tables (once); its table reference goes. */
@@ -524,7 +533,7 @@ static void uet_pdc_reopen(struct uet_pdc *old)
 {
 	struct uet_dev *udev = old->udev;
 	struct uet_tx_pkt *pkt, *tmp;
-	struct uet_pdc *pdc;
+	struct uet_pdc *pdc, *twin;
 	LIST_HEAD(pkts);
 
 	spin_lock_bh(&old->lock);
@@ -552,10 +561,17 @@ static void uet_pdc_reopen(struct uet_pdc *old)
 			pkt->psn = pdc->next_psn++;
 			list_move_tail(&pkt->node, &pdc->unacked);
 		}
-		if (uet_pdc_publish(udev, pdc, true) != pdc) {
-			/* A twin opened meanwhile: give up on these. */
+		twin = __uet_pdc_publish(udev, pdc, true);
+		if (twin != pdc) {
+			/*
+			 * A twin opened meanwhile and may carry later
+			 * messages of the same QPs: give up on these.
+			 */
 			list_splice_init(&pdc->unacked, &pkts);
+			kfree(pdc);
 			pdc = NULL;
+			if (twin)
+				uet_pdc_put(twin);
 		}
 	}
 	uet_pdc_fail_pkts(udev, &pkts, IB_WC_RETRY_EXC_ERR);
