@@ -4,7 +4,8 @@
  * no network: whatever it sends fails with -ENETDOWN and is counted.
  * The window and PSN arithmetic across the wrap, the SACK bitmap a target
  * reports and what an initiator makes of one, the PDC states an ACK
- * moves, the ACK coalescing decision and the action of every NACK code.
+ * moves, the ACK coalescing decision, the action of every NACK code and
+ * the new PDC an INV_DPDCID opens.
  */
 #include <kunit/test.h>
 #include <linux/skbuff.h>
@@ -63,13 +64,10 @@ static u64 uet_pdc_test_cnt(struct kunit *test, enum uet_counter c)
 	return atomic64_read(&t->udev->stats[c]);
 }
 
-/* An initiator PDC that sends from @psn on, with peer PDC id 7. */
-static struct uet_pdc *uet_pdc_test_start(struct kunit *test, u32 psn,
-					  enum uet_pdc_state state)
+/* Make @pdc an initiator that sends from @psn on, with peer PDC id 7. */
+static void uet_pdc_test_prime(struct uet_pdc *pdc, u32 psn,
+			       enum uet_pdc_state state)
 {
-	struct uet_pdc_test *t = test->priv;
-	struct uet_pdc *pdc = t->pdc;
-
 	pdc->state = state;
 	pdc->rpdcid = state == UET_PDC_SYN ? 0 : 7;
 	pdc->start_psn = psn;
@@ -77,7 +75,16 @@ static struct uet_pdc *uet_pdc_test_start(struct kunit *test, u32 psn,
 	pdc->cack = psn - 1;
 	pdc->gbn_until = psn;
 	pdc->clear_sent = psn - 1;
-	return pdc;
+}
+
+/* The test's own PDC (not in the device's tables), primed. */
+static struct uet_pdc *uet_pdc_test_start(struct kunit *test, u32 psn,
+					  enum uet_pdc_state state)
+{
+	struct uet_pdc_test *t = test->priv;
+
+	uet_pdc_test_prime(t->pdc, psn, state);
+	return t->pdc;
 }
 
 /* Queue one request packet, as uet_pdc_send() does, without sending it. */
@@ -585,6 +592,128 @@ static void uet_pdc_test_nack_stale(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, uet_pdc_test_unacked(pdc), 2);
 }
 
+/*
+ * INV_DPDCID suite: the PDCs live in the device's tables, as on a real
+ * device (the test's own PDC stays out of them).
+ */
+static int uet_pdc_reopen_init(struct kunit *test)
+{
+	struct uet_pdc_test *t;
+	int ret;
+
+	ret = uet_pdc_test_init(test);
+	if (ret)
+		return ret;
+	t = test->priv;
+	uet_pdc_init_dev(t->udev);
+	return 0;
+}
+
+static void uet_pdc_reopen_exit(struct kunit *test)
+{
+	struct uet_pdc_test *t = test->priv;
+
+	uet_pdc_test_exit(test);
+	uet_pdc_fini_dev(t->udev);
+}
+
+/* The initiator PDC of the test's path, opened when there is none. */
+static struct uet_pdc *uet_pdc_test_initiator(struct kunit *test)
+{
+	struct uet_pdc_test *t = test->priv;
+	const struct uet_av av = { .path = t->pdc->path };
+	struct uet_pdc *pdc;
+
+	pdc = uet_pdc_initiator(t->udev, t->pdc->mode, t->pdc->job, &av);
+	KUNIT_ASSERT_NOT_NULL(test, pdc);
+	return pdc;
+}
+
+/*
+ * The target lost an established PDC: the packets it has not acknowledged
+ * go again, in their order, on a new PDC that opens with SYN under new
+ * PSNs; one acknowledged but waiting for its response is lost with the
+ * old target.  The old PDC leaves the tables.
+ */
+static void uet_pdc_test_reopen(struct kunit *test)
+{
+	struct uet_pdc_test *t = test->priv;
+	struct uet_tx_pkt *pkt[4], *p;
+	struct uet_pdc *old, *pdc;
+	unsigned int i;
+	u32 s = 0xfffffffe;
+
+	old = uet_pdc_test_initiator(test);
+	uet_pdc_test_prime(old, s, UET_PDC_ESTABLISHED);
+	for (i = 0; i < ARRAY_SIZE(pkt); i++)
+		pkt[i] = uet_pdc_test_send(test, old);
+	pkt[0]->acked = true;
+	pkt[1]->sacked = true;
+	pkt[2]->fast_retx = true;
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_PDC_OPENED), 1);
+
+	uet_pdc_test_nack(test, old, UET_NACK_INV_DPDCID, s + 1);
+	KUNIT_EXPECT_EQ(test, old->state, UET_PDC_ERROR);
+	KUNIT_EXPECT_TRUE(test, list_empty(&old->unacked));
+	KUNIT_EXPECT_NULL(test, xa_load(&t->udev->pdcs, old->lpdcid));
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_PDC_CLOSED), 1);
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_PDC_OPENED), 2);
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_RETRANSMITS), 3);
+
+	pdc = uet_pdc_test_initiator(test);
+	KUNIT_EXPECT_PTR_NE(test, pdc, old);
+	KUNIT_EXPECT_NE(test, pdc->lpdcid, old->lpdcid);
+	KUNIT_EXPECT_EQ(test, pdc->state, UET_PDC_SYN);
+	KUNIT_EXPECT_EQ(test, pdc->rpdcid, 0);
+	KUNIT_EXPECT_EQ(test, pdc->next_psn, pdc->start_psn + 3);
+	KUNIT_EXPECT_TRUE(test, timer_pending(&pdc->rto_timer));
+	i = 1;
+	list_for_each_entry(p, &pdc->unacked, node) {
+		KUNIT_ASSERT_LT(test, i, ARRAY_SIZE(pkt));
+		KUNIT_EXPECT_PTR_EQ(test, p, pkt[i]);
+		KUNIT_EXPECT_EQ(test, p->psn, pdc->start_psn + i - 1);
+		KUNIT_EXPECT_FALSE(test, p->sacked);
+		KUNIT_EXPECT_FALSE(test, p->fast_retx);
+		i++;
+	}
+	KUNIT_EXPECT_EQ(test, i, ARRAY_SIZE(pkt));
+
+	/* NACKs the old target sent later find the old PDC failed. */
+	uet_pdc_test_nack(test, old, UET_NACK_INV_DPDCID, s + 2);
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_RX_DROP_STALE), 1);
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_PDC_OPENED), 2);
+	uet_pdc_put(pdc);
+	uet_pdc_put(old);
+}
+
+/*
+ * A new initiator PDC for the same path opened while the old one was out
+ * of the tables: the packets are not sent again, their messages fail
+ * (with RETRY_EXC), and the twin is left alone.
+ */
+static void uet_pdc_test_reopen_twin(struct kunit *test)
+{
+	struct uet_pdc *old, *twin;
+	u32 s = 100;
+
+	old = uet_pdc_test_start(test, s, UET_PDC_ESTABLISHED);
+	uet_pdc_test_send(test, old);
+	uet_pdc_test_send(test, old);
+	twin = uet_pdc_test_initiator(test);
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_PDC_OPENED), 1);
+
+	uet_pdc_test_nack(test, old, UET_NACK_INV_DPDCID, s);
+	KUNIT_EXPECT_EQ(test, old->state, UET_PDC_ERROR);
+	KUNIT_EXPECT_TRUE(test, list_empty(&old->unacked));
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_PDC_OPENED), 1);
+	KUNIT_EXPECT_EQ(test, uet_pdc_test_cnt(test, UET_CNT_RETRANSMITS), 0);
+	KUNIT_EXPECT_EQ(test, twin->state, UET_PDC_SYN);
+	KUNIT_EXPECT_TRUE(test, list_empty(&twin->unacked));
+	KUNIT_EXPECT_PTR_EQ(test, uet_pdc_test_initiator(test), twin);
+	uet_pdc_put(twin);
+	uet_pdc_put(twin);
+}
+
 static struct kunit_case uet_pdc_window_cases[] = {
 	KUNIT_CASE(uet_pdc_test_alloc),
 	KUNIT_CASE(uet_pdc_test_window_wrap),
@@ -643,8 +772,22 @@ static struct kunit_suite uet_pdc_nack_suite = {
 	.test_cases = uet_pdc_nack_cases,
 };
 
+static struct kunit_case uet_pdc_reopen_cases[] = {
+	KUNIT_CASE(uet_pdc_test_reopen),
+	KUNIT_CASE(uet_pdc_test_reopen_twin),
+	{}
+};
+
+static struct kunit_suite uet_pdc_reopen_suite = {
+	.name = "uet_pdc_reopen",
+	.init = uet_pdc_reopen_init,
+	.exit = uet_pdc_reopen_exit,
+	.test_cases = uet_pdc_reopen_cases,
+};
+
 kunit_test_suites(&uet_pdc_window_suite, &uet_pdc_state_suite,
-		  &uet_pdc_sack_suite, &uet_pdc_nack_suite);
+		  &uet_pdc_sack_suite, &uet_pdc_nack_suite,
+		  &uet_pdc_reopen_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the uet RDMA driver");
 MODULE_LICENSE("Dual BSD/GPL");

@@ -120,6 +120,7 @@ void uet_pdc_put(struct uet_pdc *pdc)
 	if (refcount_dec_and_test(&pdc->ref))
 		uet_tx_queue_work(&pdc->free_work);
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_put);
 
 static void uet_pdc_rto(struct timer_list *t);
 
@@ -262,6 +263,7 @@ struct uet_pdc *uet_pdc_initiator(struct uet_dev *udev, u8 mode, u32 job,
 	pdc->hop_limit = av->hop_limit;
 	return uet_pdc_publish(udev, pdc, true);
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_initiator);
 
 /* The oldest PSN the initiator still needs something for. */
 static u32 uet_pdc_oldest(struct uet_pdc *pdc)
@@ -1625,6 +1627,7 @@ void uet_pdc_init_dev(struct uet_dev *udev)
 	/* A re-created device must not reuse the ids its peers remember. */
 	udev->pdc_next = get_random_u32_inclusive(1, U16_MAX);
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_init_dev);
 
 /* Once nothing sends or receives any more: the device is going away. */
 void uet_pdc_fini_dev(struct uet_dev *udev)
@@ -1643,3 +1646,4 @@ void uet_pdc_fini_dev(struct uet_dev *udev)
 	uet_tx_flush_work();
 	xa_destroy(&udev->pdcs);
 }
+EXPORT_SYMBOL_IF_KUNIT(uet_pdc_fini_dev);
