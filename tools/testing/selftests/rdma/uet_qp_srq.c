@@ -790,6 +790,9 @@ TEST_F_TIMEOUT(qp, qp_limit, 900)
 	struct ibv_qp *extra;
 	double t0 = now();
 
+	if (uet_skip_limits())
+		SKIP(return, "UET_TEST_LIMITS=0");
+
 	EXPECT_EQ(16384, max);
 	per = (max + LIMIT_CTX - 1) / LIMIT_CTX;
 	for (c = 0; c < LIMIT_CTX; c++)
@@ -1774,6 +1777,9 @@ TEST_F_TIMEOUT(qp, srq_limit, 600)
 	struct ibv_srq_init_attr sa;
 	struct ibv_srq **srqs, *extra;
 	double t0 = now();
+
+	if (uet_skip_limits())
+		SKIP(return, "UET_TEST_LIMITS=0");
 
 	EXPECT_EQ(4096, max);
 	srqs = calloc(max, sizeof(*srqs));
