@@ -7,6 +7,7 @@
 # (uet_hdr.h, Documentation/infiniband/uet.rst), a pcap reader and the
 # processes the tests start.  Python standard library only.
 
+import contextlib
 import ctypes
 import os
 import re
@@ -252,6 +253,23 @@ def wait_for(pred, timeout=5.0, step=0.05):
         if time.monotonic() > end:
             return False
         time.sleep(step)
+
+
+PDC_IDLE_PARAM = "/sys/module/rdma_uet/parameters/pdc_idle_ms"
+
+
+@contextlib.contextmanager
+def pdc_idle_ms(ms):
+    """rdma_uet's pdc_idle_ms set to @ms for the duration of the block."""
+    with open(PDC_IDLE_PARAM) as f:
+        old = f.read().strip()
+    with open(PDC_IDLE_PARAM, "w") as f:
+        f.write(str(ms))
+    try:
+        yield
+    finally:
+        with open(PDC_IDLE_PARAM, "w") as f:
+            f.write(old)
 
 
 def gid_of_ip4(ip):
