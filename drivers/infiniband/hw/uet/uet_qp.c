@@ -31,10 +31,13 @@ static void uet_qp_event(struct uet_qp *qp, enum ib_event_type type)
 		qp->ibqp.event_handler(&ev, qp->ibqp.qp_context);
 }
 
+/*
+ * The caller initialises wq->lock: the SQ's and the RQ's are two lock
+ * classes, as the RQ's is taken under the SQ's when the QP fails.
+ */
 static int uet_wq_init(struct ib_ucontext *uctx, struct uet_wq *wq,
 		       u32 max_wr, u32 max_sge, u32 entry_size)
 {
-	spin_lock_init(&wq->lock);
 	wq->consumer = 0;
 	wq->max_sge = max_sge;
 	return uet_queue_init(uctx, &wq->queue,
@@ -309,6 +312,7 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	qp->attr.cur_qp_state = IB_QPS_RESET;
 	qp->attr.port_num = UET_PORT;
 
+	spin_lock_init(&qp->sq.lock);
 	err = uet_wq_init(&uctx->ibucontext, &qp->sq, init->cap.max_send_wr,
 			  init->cap.max_send_sge, sizeof(struct uet_send_wqe));
 	if (err)
@@ -322,6 +326,7 @@ int uet_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	resp.sq_mmap_size = uet_queue_size(&qp->sq.queue);
 
 	if (uet_qp_has_rq(qp)) {
+		spin_lock_init(&qp->rq.lock);
 		err = uet_wq_init(&uctx->ibucontext, &qp->rq,
 				  init->cap.max_recv_wr, init->cap.max_recv_sge,
 				  sizeof(struct uet_recv_wqe));
