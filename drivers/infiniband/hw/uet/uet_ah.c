@@ -36,8 +36,9 @@ int uet_create_user_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
 		return err;
 	}
 
-	err = xa_alloc_cyclic(&udev->ahs, &ah->id, ah, XA_LIMIT(1, UET_MAX_AH),
-			      &udev->ah_next, GFP_KERNEL);
+	err = xa_alloc_cyclic_bh(&udev->ahs, &ah->id, ah,
+				 XA_LIMIT(1, UET_MAX_AH), &udev->ah_next,
+				 GFP_KERNEL);
 	if (err < 0)
 		return err == -EBUSY ? -ENOMEM : err;
 
@@ -48,7 +49,7 @@ int uet_create_user_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init_attr,
 	return 0;
 
 err_erase:
-	xa_erase(&udev->ahs, ah->id);
+	xa_erase_bh(&udev->ahs, ah->id);
 	return err;
 }
 
@@ -56,6 +57,6 @@ int uet_destroy_ah(struct ib_ah *ibah, u32 flags)
 {
 	struct uet_ah *ah = to_uet_ah(ibah);
 
-	xa_erase(&to_uet_dev(ibah->device)->ahs, ah->id);
+	xa_erase_bh(&to_uet_dev(ibah->device)->ahs, ah->id);
 	return 0;
 }

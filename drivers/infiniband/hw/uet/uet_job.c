@@ -28,7 +28,7 @@ static void uet_job_release(struct kref *ref)
 	struct uet_job *job = container_of(ref, struct uet_job, ref);
 
 	if (job->udev) {
-		xa_erase(&job->udev->jobs, job->id);
+		xa_erase_bh(&job->udev->jobs, job->id);
 		job->udev->num_jobs--;
 	}
 	mutex_unlock(&uet_job_lock);
@@ -85,7 +85,7 @@ static struct uet_job *uet_job_create(struct uet_dev *udev, u32 id,
 		err = -ENOSPC;
 		goto err_unlock;
 	}
-	err = xa_insert(&udev->jobs, id, job, GFP_KERNEL);
+	err = xa_insert_bh(&udev->jobs, id, job, GFP_KERNEL);
 	if (err) {
 		/* -EBUSY from xa_insert: the JobID is taken. */
 		if (err == -EBUSY)

@@ -113,11 +113,15 @@ static int uet_dev_init(struct uet_dev *udev, struct net_device *ndev)
 	ibdev->driver_def = uet_uapi_defs;
 	/* Before anything can fail: dealloc_driver undoes it. */
 	uet_gid_init(udev);
-	/* The data path looks MRs and QPs up from softirq context. */
+	/*
+	 * The data path looks MRs and QPs up from softirq context.  All
+	 * five locks are of one lockdep class (one init site): each is
+	 * taken with softirqs off.
+	 */
 	xa_init_flags(&udev->mrs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
-	xa_init_flags(&udev->ahs, XA_FLAGS_ALLOC1);
+	xa_init_flags(&udev->ahs, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 	xa_init_flags(&udev->qps, XA_FLAGS_ALLOC | XA_FLAGS_LOCK_BH);
-	xa_init(&udev->jobs);
+	xa_init_flags(&udev->jobs, XA_FLAGS_LOCK_BH);
 	xa_init_flags(&udev->jkeys, XA_FLAGS_ALLOC1 | XA_FLAGS_LOCK_BH);
 	uet_pdc_init_dev(udev);
 	spin_lock_init(&udev->atomic_lock);

@@ -275,12 +275,12 @@ static enum ib_wc_status uet_tx_ru_dest(struct uet_qp *qp,
 		return IB_WC_SUCCESS;
 	}
 
-	xa_lock(&udev->ahs);
+	xa_lock_bh(&udev->ahs);
 	ah = xa_load(&udev->ahs, ru->dest);
 	found = ah && ah->ibah.pd == qp->ibqp.pd;
 	if (found)
 		swqe->av = ah->av;
-	xa_unlock(&udev->ahs);
+	xa_unlock_bh(&udev->ahs);
 	if (!found || ru->remote_qpn > UET_QPN_MASK)
 		return IB_WC_LOC_QP_OP_ERR;
 	swqe->dest_qpn = ru->remote_qpn;
@@ -671,12 +671,12 @@ static void uet_tx_ud(struct uet_qp *qp, struct uet_swqe *swqe, u32 index)
 	struct uet_av av;
 	bool found;
 
-	xa_lock(&udev->ahs);
+	xa_lock_bh(&udev->ahs);
 	ah = xa_load(&udev->ahs, wqe->wr.ud.ah_id);
 	found = ah && ah->ibah.pd == qp->ibqp.pd;
 	if (found)
 		av = ah->av;
-	xa_unlock(&udev->ahs);
+	xa_unlock_bh(&udev->ahs);
 
 	swqe->done = true;
 	if (!found) {
