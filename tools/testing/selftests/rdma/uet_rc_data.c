@@ -103,9 +103,16 @@ static const uint32_t sizes[] = {
 };
 
 /* A message may take a while on an emulated machine. */
+/*
+ * How long a transfer of @len bytes may take: 0.5 MB/s at least, times
+ * UET_TIME_SCALE for slow kernels (KASAN and lockdep under TCG).
+ */
 static int wait_ms(size_t len)
 {
-	return 10000 + len / 500;
+	const char *scale = getenv("UET_TIME_SCALE");
+	int n = scale ? atoi(scale) : 1;
+
+	return (10000 + len / 500) * (n > 1 ? n : 1);
 }
 
 static int write_sysctl(const char *path, const char *val)
