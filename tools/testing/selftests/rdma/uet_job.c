@@ -113,6 +113,7 @@ FIXTURE_SETUP(job)
 			    " && ip link set " NETDEV " up && ip link set " PEER
 			    " up && rdma link add " DEV " type uet netdev "
 			    NETDEV));
+	ASSERT_EQ(0, uet_fault_inject_begin());
 	self->ctx = uet_open_dev(DEV);
 	ASSERT_NE(NULL, self->ctx) TH_LOG("uet provider did not open " DEV);
 	self->pd = ibv_alloc_pd(self->ctx);

@@ -300,6 +300,11 @@ uet_timed_cmd() {
 		UET_TIMED=(ip netns exec "$1")
 	fi
 	UET_TIMED+=(timeout -k 5 "$UET_CMD_TIMEOUT")
+	# The debug lane's fault-injection pass (UET_FAULT_INJECT=1): the
+	# command's allocations in rdma_uet may fail, the set-up's do not.
+	if [ "${UET_FAULT_INJECT:-0}" = 1 ]; then
+		UET_TIMED+=(sh -c 'echo 1 >/proc/self/make-it-fail && exec "$@"' _)
+	fi
 }
 
 uet_listening() {

@@ -170,6 +170,7 @@ FIXTURE_SETUP(uet)
 			    " && ip addr add " DST4 "/24 dev " PEER
 			    " && ip addr add " SRC6 "/64 dev " NETDEV " nodad"
 			    " && rdma link add " DEV " type uet netdev " NETDEV));
+	ASSERT_EQ(0, uet_fault_inject_begin());
 	self->ctx = uet_open_dev(DEV);
 	ASSERT_NE(NULL, self->ctx) TH_LOG("uet provider did not open " DEV);
 	ASSERT_EQ(0, ibv_query_device(self->ctx, &self->attr));

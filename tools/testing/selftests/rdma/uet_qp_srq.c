@@ -122,6 +122,7 @@ FIXTURE_SETUP(qp)
 			    " && ip addr add " SRC4 "/24 dev " NETDEV
 			    " && ip addr add " DST4 "/24 dev " PEER
 			    " && rdma link add " DEV " type uet netdev " NETDEV));
+	ASSERT_EQ(0, uet_fault_inject_begin());
 	self->ctx = uet_open_dev(DEV);
 	ASSERT_NE(NULL, self->ctx) TH_LOG("uet provider did not open " DEV);
 	ASSERT_EQ(0, ibv_query_device(self->ctx, &self->attr));
@@ -1939,6 +1940,7 @@ FIXTURE_SETUP(srq_traffic)
 			    " && ip addr add " SRC4 "/24 dev " NETDEV
 			    " && ip addr add " DST4 "/24 dev " PEER
 			    " && rdma link add " DEV " type uet netdev " NETDEV));
+	ASSERT_EQ(0, uet_fault_inject_begin());
 	self->ctx = uet_open_dev(DEV);
 	ASSERT_NE(NULL, self->ctx) TH_LOG("uet provider did not open " DEV);
 	self->sgid = uet_wait_gid(self->ctx, SRC4);

@@ -125,6 +125,28 @@ static inline bool uet_skip_limits(void)
 	return v && !strcmp(v, "0");
 }
 
+/*
+ * The debug lane's fault-injection pass (UET_FAULT_INJECT=1): from here
+ * on, allocations this process makes in rdma_uet may fail (failslab and
+ * fail_page_alloc, through /proc/self/make-it-fail).  A fixture calls it
+ * once its device exists, so that what fails is what the case tests, not
+ * the set-up.  0, or -1 if the pass is asked for and cannot be armed.
+ */
+static inline int uet_fault_inject_begin(void)
+{
+	const char *v = getenv("UET_FAULT_INJECT");
+	int fd, ret;
+
+	if (!v || strcmp(v, "1"))
+		return 0;
+	fd = open("/proc/self/make-it-fail", O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "1", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
 static inline long long uet_now_ms(void)
 {
 	struct timespec ts;
