@@ -42,6 +42,9 @@
  *                      force A<->B traffic over the veth with policy
  *                      routes (soft-RoCE of 6.12 only works in init_net);
  *                      the IPv6 two-device variant is skipped then
+ *  UET_TIME_SCALE=N    give transfers N times longer (slow kernels)
+ *  UET_TEST_MAX_LEN=N  leave the longer sizes out of the sweeps (the
+ *                      debug lane's subset stops at 1 MiB)
  *
  * The veth pair and devices are built once per fixture variant and
  * reused by its tests (see struct topo_state).
@@ -113,6 +116,14 @@ static int wait_ms(size_t len)
 	int n = scale ? atoi(scale) : 1;
 
 	return (10000 + len / 500) * (n > 1 ? n : 1);
+}
+
+/* The longest message a sweep sends: UET_TEST_MAX_LEN, or all of them. */
+static uint32_t sweep_max_len(void)
+{
+	const char *v = getenv("UET_TEST_MAX_LEN");
+
+	return v && *v ? strtoul(v, NULL, 0) : MAX_MSG;
 }
 
 static int write_sysctl(const char *path, const char *val)
@@ -989,10 +1000,11 @@ static void sweep(struct __test_metadata *_metadata, struct pair *p,
 		  enum ibv_wr_opcode op)
 {
 	struct xfer t = { .op = op, .lsge = 1, .rsge = 1 };
+	uint32_t max = sweep_max_len();
 	unsigned int i;
 
 	for (t.wr_api = 0; t.wr_api <= 1; t.wr_api++)
-		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		for (i = 0; i < ARRAY_SIZE(sizes) && sizes[i] <= max; i++) {
 			t.len = sizes[i];
 			run_xfer(_metadata, p, &t);
 		}
