@@ -24,9 +24,11 @@ KSFT=$B/ksft-install
 KSFT_TIMEOUT=3600
 # The tests that see allocation failures, and how often one fails.
 FI_TESTS=${3:-uet_pd_mr_ah uet_qp_srq uet_job uet_ibv_examples.sh}
-# One in ten failed every test at its setup (device creation, the first
-# context); one in fifty lets most of them get to their objects and traffic.
-FI_PROBABILITY=2
+# The tests set their device up before they arm it (device creation
+# alone makes hundreds of allocations); FI_LINK_ROUNDS device creations
+# run under it on their own.
+FI_PROBABILITY=5
+FI_LINK_ROUNDS=20
 n=0
 
 result() {
@@ -94,11 +96,13 @@ fi
 echo "# kunit took $(elapsed "$t0") s"
 
 # The kselftests; in the representative set, with less data through
-# netem, fewer teardown rounds than their defaults, and without the cases
-# that fill a device limit (tens of thousands of objects, minutes each).
+# netem, messages up to 1 MiB in uet_rc_data's sweeps, fewer teardown
+# rounds than their defaults, and without the cases that fill a device
+# limit (tens of thousands of objects, minutes each).
 t0=$(date +%s)
 if [ "$TESTS" != all ]; then
-	export UET_NETEM_MIB=8 UET_TEST_ROUNDS=3 UET_TEST_LIMITS=0
+	export UET_NETEM_MIB=8 UET_TEST_MAX_LEN=1048576 UET_TEST_ROUNDS=3 \
+		UET_TEST_LIMITS=0
 fi
 # Transfers may take this many times longer than on the stock kernel:
 # with lockdep on throughout, 4 MiB in loopback took longer than 18 s.
@@ -157,11 +161,33 @@ for k in $kinds; do
 		"$(printf '%u' $((base + size)))" || fi_ok=0
 done
 result $((1 - fi_ok)) "fault injection set up ($kinds, $FI_PROBABILITY% of the allocations in rdma_uet)"
+# Device creation: rdma link add under fault injection either fails and
+# leaves nothing, or makes a device that works.
+ip link add uetfi0 type veth peer name uetfi1
+ip link set uetfi0 up
+made=0
+bad=0
+for _ in $(seq "$FI_LINK_ROUNDS"); do
+	if bash -c 'echo 1 >/proc/self/make-it-fail && exec "$@"' _ \
+		rdma link add uetfi type uet netdev uetfi0 2>/dev/null; then
+		made=$((made + 1))
+		ibv_devinfo -d uetfi >/dev/null 2>&1 || bad=$((bad + 1))
+		rdma link del uetfi
+	fi
+	if rdma link show uetfi/1 >/dev/null 2>&1; then
+		bad=$((bad + 1))
+		rdma link del uetfi
+	fi
+done
+ip link del uetfi0
+[ "$bad" = 0 ]
+result $? "fault injection: rdma link add, $FI_LINK_ROUNDS times: $made devices made, $bad broken or left"
 for t in $FI_TESTS; do
-	# Filling a limit exactly means nothing while allocations fail.
-	UET_TEST_LIMITS=0 timeout 900 \
-		bash -c 'echo 1 >/proc/self/make-it-fail && exec "$@"' \
-		_ "$KSFT/rdma/$t" >"/tmp/fi-$t.log" 2>&1
+	# The tests arm fault injection once their device is set up
+	# (uet_fault_inject_begin(), uet_timed_cmd).  Filling a limit
+	# exactly means nothing while allocations fail.
+	UET_FAULT_INJECT=1 UET_TEST_LIMITS=0 timeout 900 \
+		"$KSFT/rdma/$t" >"/tmp/fi-$t.log" 2>&1
 	rc=$?
 	oks=$(grep -c '^ok' "/tmp/fi-$t.log")
 	fails=$(grep -c '^not ok' "/tmp/fi-$t.log")
