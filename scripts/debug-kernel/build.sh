@@ -14,7 +14,8 @@
 # in-tree patch: src/ is the patched source, obj/ the O= build directory
 # (kept, so later builds are incremental), mods/ the installed modules.
 # The driver sources (and the uapi header) are synced into src/ on every
-# run, by content, so only what changed is rebuilt.  /lib/modules/<release>
+# run, by content, so only what changed is rebuilt; the kernel fixes of
+# scripts/debug-kernel/core-fixes/ are applied on top.  /lib/modules/<release>
 # is made a link to mods/, so that modprobe in the test VM (which sees the
 # host root) finds rdma_uet.ko.  The kernel release ends in -uetdebug; no
 # "build" link is left there, so the stock lane's choice of KVER is not
@@ -29,6 +30,7 @@ CACHE=${UET_DEBUG_CACHE:-/var/cache/uet-debug-kernel}
 KSRC_TAR=${KSRC_TAR:-/usr/src/linux-source-6.12.tar.xz}
 FRAGMENT=$TOP/scripts/debug-kernel/uet-debug.config
 PATCH=$TOP/scripts/in-tree/0001-RDMA-uet-hook-the-driver-into-the-build.patch
+FIXES=$TOP/scripts/debug-kernel/core-fixes
 JOBS=${UET_DEBUG_JOBS:-$(nproc)}
 
 log() { printf 'debug-kernel: %s\n' "$*" >&2; }
@@ -59,6 +61,27 @@ if [ ! -f "$src/.uet-prepared" ]; then
 	tar -xJf "$KSRC_TAR" -C "$src" --strip-components=1
 	patch -s -p1 -d "$src" <"$PATCH"
 	touch "$src/.uet-prepared"
+fi
+
+# Fixes to the kernel that the lane found outside the driver (they go
+# upstream on their own; the stock kernel still has the bugs).  Applied
+# once, in order; when the set changes, the old set is reverted first, so
+# only the files they touch are rebuilt.
+applied=$dir/core-fixes.applied
+want=$(cat "$FIXES"/*.patch 2>/dev/null | sha256sum | cut -c 1-16)
+if [ "$(cat "$applied/stamp" 2>/dev/null)" != "$want" ]; then
+	for p in $(ls -r "$applied"/*.patch 2>/dev/null); do
+		patch -s -R -p1 -d "$src" <"$p" || die "cannot revert $p"
+	done
+	rm -rf "$applied"
+	mkdir -p "$applied"
+	for p in "$FIXES"/*.patch; do
+		[ -e "$p" ] || continue
+		log "applying $(basename "$p")"
+		patch -s -p1 -d "$src" <"$p" || die "$p does not apply"
+		cp "$p" "$applied/"
+	done
+	echo "$want" >"$applied/stamp"
 fi
 
 # The driver, by content: rsync without times gives the files it copies a
