@@ -70,8 +70,10 @@ fi
 applied=$dir/core-fixes.applied
 want=$(cat "$FIXES"/*.patch 2>/dev/null | sha256sum | cut -c 1-16)
 if [ "$(cat "$applied/stamp" 2>/dev/null)" != "$want" ]; then
-	for p in $(ls -r "$applied"/*.patch 2>/dev/null); do
-		patch -s -R -p1 -d "$src" <"$p" || die "cannot revert $p"
+	old=("$applied"/*.patch)
+	for ((i = ${#old[@]} - 1; i >= 0; i--)); do
+		[ -e "${old[i]}" ] || continue
+		patch -s -R -p1 -d "$src" <"${old[i]}" || die "cannot revert ${old[i]}"
 	done
 	rm -rf "$applied"
 	mkdir -p "$applied"

@@ -105,7 +105,6 @@ static const uint32_t sizes[] = {
 	1u << 20, 4u << 20,
 };
 
-/* A message may take a while on an emulated machine. */
 /*
  * How long a transfer of @len bytes may take: 0.5 MB/s at least, times
  * UET_TIME_SCALE for slow kernels (KASAN and lockdep under TCG).
