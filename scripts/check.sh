@@ -22,6 +22,8 @@ step "module builds with W=1 and sparse, no warnings" make -C "$TOP" module || b
 step "provider builds with -Wall -Wextra -Werror" make -C "$TOP" provider || built=0
 step "kselftests build" make -C "$TOP" selftests || built=0
 step "checkpatch --strict is clean" make -C "$TOP" lint
+step "Documentation/infiniband/uet.rst parses without warnings" \
+	make -C "$TOP" docs
 step "man pages render with man -l, without warnings" \
 	bash "$TOP/scripts/man-check.sh" "$TOP/providers/uet/man"
 

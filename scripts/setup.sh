@@ -13,7 +13,7 @@ ibverbs-providers perftest python3-pyverbs libibverbs-dev librdmacm-dev
 libnl-3-dev libnl-route-3-dev iproute2 tcpdump sparse bc bison flex
 libelf-dev libssl-dev dwarves cpio xz-utils kmod gcc make pkg-config
 ethtool iputils-ping netcat-openbsd strace rsync patch procps binutils python3
-man-db util-linux"
+python3-docutils man-db util-linux"
 
 log() { printf 'setup: %s\n' "$*"; }
 
