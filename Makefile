@@ -95,8 +95,9 @@ $(PROVIDER): $(PROV_SRCS) $(PROV_HDRS) $(PROV_MAP) $(KABI_GEN) \
 		$(PROVDIR)/examples/uet_ru_pingpong.c \
 		-L$(B)/provider -luet -libverbs
 
-# The kselftest framework comes from Debian's linux-source-6.12.
-$(KSFT)/.stamp: $(KSRC_TAR)
+# The kselftest framework comes from Debian's linux-source-6.12; it is
+# extracted again when the list of files below changes.
+$(KSFT)/.stamp: $(KSRC_TAR) $(TOP)/Makefile
 	@rm -rf $(KSFT) && mkdir -p $(KSFT)
 	@echo "  EXTRACT kselftest framework and checkpatch from $(KSRC_TAR)"
 	@tar -xJf $(KSRC_TAR) -C $(KSFT) --strip-components=1 \
@@ -105,6 +106,7 @@ $(KSFT)/.stamp: $(KSRC_TAR)
 		'linux-source-6.12/scripts/const_structs.checkpatch' \
 		'linux-source-6.12/scripts/subarch.include' \
 		'linux-source-6.12/MAINTAINERS' \
+		'linux-source-6.12/Documentation/infiniband/index.rst' \
 		'linux-source-6.12/drivers/infiniband/Kconfig' \
 		'linux-source-6.12/drivers/infiniband/hw/Makefile' \
 		'linux-source-6.12/tools/testing/selftests/Makefile' \

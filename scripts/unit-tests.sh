@@ -48,13 +48,15 @@ result $? "provider loads with RTLD_NOW into Debian's libibverbs.so.1"
 
 # The in-tree hooks apply to the kernel source the lane builds from.
 t=$(mktemp -d)
-mkdir -p "$t/drivers/infiniband/hw"
+mkdir -p "$t/drivers/infiniband/hw" "$t/Documentation/infiniband"
 cp "$B/ksft/MAINTAINERS" "$t/" &&
+	cp "$B/ksft/Documentation/infiniband/index.rst" \
+		"$t/Documentation/infiniband/" &&
 	cp "$B/ksft/drivers/infiniband/Kconfig" "$t/drivers/infiniband/" &&
 	cp "$B/ksft/drivers/infiniband/hw/Makefile" "$t/drivers/infiniband/hw/" &&
 	patch -s -d "$t" -p1 --dry-run \
 		<"$TOP/scripts/in-tree/0001-RDMA-uet-hook-the-driver-into-the-build.patch"
-result $? "in-tree Kconfig/Makefile/MAINTAINERS hunks apply to linux-source-6.12"
+result $? "in-tree Kconfig/Makefile/MAINTAINERS/index.rst hunks apply to linux-source-6.12"
 rm -rf "$t"
 
 # The SQ ring and doorbell protocol: the provider's uet_queue.h against a
